@@ -1,0 +1,6 @@
+from django.urls import path
+
+from models_app import views
+
+app_name = "models_app"
+urlpatterns = [path("", views.model_list, name="model_list")]

@@ -1,0 +1,20 @@
+"""``/api/v1/``: each app's API plus auth and the OpenAPI schema."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from mofsim_site.api.auth import LoginView, RefreshView
+
+app_name = "api"
+
+urlpatterns = [
+    path("auth/login", LoginView.as_view(), name="login"),
+    path("auth/refresh", RefreshView.as_view(), name="refresh"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include("tasks_app.api.urls")),
+    path("", include("structures_app.api.urls")),
+    path("", include("models_app.api.urls")),
+    path("", include("nodes_app.api.urls")),
+    path("", include("alerts_app.api.urls")),
+]

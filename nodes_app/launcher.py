@@ -1,0 +1,105 @@
+"""Starting one pinned Dramatiq worker process per GPU (DESIGN.md rule 6).
+
+Each child is ``manage.py rundramatiq -p 1 -t 1 -Q mofsim`` with ``CUDA_VISIBLE_DEVICES`` set to
+its GPU, prefetch 1 (a worker never hoards messages another GPU could run), and a node name +
+token. Without a GPU one CPU worker is started. The launcher restarts a child that dies.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from nodes_app.services import register_local_node
+
+
+@dataclass
+class WorkerSpec:
+    node_name: str
+    gpu_index: int | None
+    env: dict = field(default_factory=dict)
+
+
+def detect_gpus(requested: list[str] | None = None) -> list[int]:
+    if requested:
+        return [int(x) for x in requested]
+    if settings.WORKER_GPUS:
+        return [int(x) for x in settings.WORKER_GPUS]
+    try:
+        import torch
+
+        return list(range(torch.cuda.device_count()))
+    except ImportError:
+        return []
+
+
+def plan_workers(gpus: list[int], prefix: str | None = None) -> list[WorkerSpec]:
+    prefix = prefix or socket.gethostname()
+    if not gpus:
+        return [WorkerSpec(f"{prefix}/cpu", None, {"MOFSIM_DEVICE": "cpu", "CUDA_VISIBLE_DEVICES": ""})]
+    return [WorkerSpec(f"{prefix}/gpu{i}", i, {"CUDA_VISIBLE_DEVICES": str(i)}) for i in gpus]
+
+
+def worker_command(queue: str = "mofsim") -> list[str]:
+    manage = str(settings.BASE_DIR / "manage.py")
+    return [
+        sys.executable,
+        manage,
+        "rundramatiq",
+        "--processes",
+        "1",
+        "--threads",
+        "1",
+        "--queues",
+        queue,
+        "--worker-shutdown-timeout",
+        "10000",
+    ]
+
+
+def start_worker(spec: WorkerSpec) -> subprocess.Popen:
+    node, token = register_local_node(
+        spec.node_name,
+        hostname=socket.gethostname(),
+        gpu_index=spec.gpu_index,
+        device="cpu" if spec.gpu_index is None else "cuda",
+    )
+    env = {
+        **os.environ,
+        **spec.env,
+        "dramatiq_queue_prefetch": "1",
+        "MOFSIM_NODE_NAME": node.name,
+        "MOFSIM_NODE_TOKEN": token,
+    }
+    return subprocess.Popen(worker_command(), env=env)
+
+
+def supervise(specs: list[WorkerSpec], housekeeping, stop, poll_s: float = 1.0, housekeeping_every_s: float = 15.0):
+    """Run until ``stop()`` is true: restart dead children, run housekeeping periodically."""
+    procs = {spec.node_name: start_worker(spec) for spec in specs}
+    last_housekeeping = 0.0
+    try:
+        while not stop():
+            for spec in specs:
+                proc = procs[spec.node_name]
+                if proc.poll() is not None:
+                    print(f"worker {spec.node_name} exited with {proc.returncode}; restarting", flush=True)
+                    time.sleep(2)
+                    procs[spec.node_name] = start_worker(spec)
+            if housekeeping and time.monotonic() - last_housekeeping > housekeeping_every_s:
+                housekeeping()
+                last_housekeeping = time.monotonic()
+            time.sleep(poll_s)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()

@@ -1,0 +1,38 @@
+"""Dramatiq middleware that makes each worker process a registered, heartbeating node."""
+
+import logging
+import os
+
+from dramatiq.middleware import Middleware
+
+logger = logging.getLogger(__name__)
+
+
+class NodeMiddleware(Middleware):
+    def __init__(self):
+        self.thread = None
+
+    def after_worker_boot(self, broker, worker):
+        name = os.environ.get("MOFSIM_NODE_NAME")
+        token = os.environ.get("MOFSIM_NODE_TOKEN")
+        if not name or not token:
+            logger.info("no MOFSIM_NODE_NAME/MOFSIM_NODE_TOKEN: this worker runs without a node row")
+            return
+        from django.conf import settings
+
+        from models_app.devices import pick_device
+        from nodes_app import worker_context
+        from nodes_app.heartbeat import HeartbeatThread, collect_facts, send_heartbeat
+        from nodes_app.models import WorkerNode
+
+        device = pick_device()
+        send_heartbeat(name, token, collect_facts(device))  # fail fast on a bad token
+        node = WorkerNode.objects.get(name=name)
+        worker_context.configure(node.pk, device)
+        self.thread = HeartbeatThread(name, token, device, settings.NODE_HEARTBEAT_INTERVAL_S)
+        self.thread.start()
+        logger.info("worker registered as node %s on %s", name, device)
+
+    def before_worker_shutdown(self, broker, worker):
+        if self.thread is not None:
+            self.thread.stopped.set()

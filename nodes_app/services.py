@@ -1,0 +1,142 @@
+"""Node registration, heartbeats and the stale-node reaper (with task fail-over)."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from nodes_app import events
+from nodes_app.choices import NodeStatus
+from nodes_app.models import WorkerNode
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_FIELDS = {
+    "hostname",
+    "device",
+    "gpu_index",
+    "gpu_name",
+    "gpu_memory_total_mb",
+    "gpu_memory_used_mb",
+    "gpu_utilization",
+    "loaded_models",
+    "versions",
+    "pid",
+}
+
+
+class BadNodeToken(Exception):
+    pass
+
+
+def register_local_node(name: str, **facts) -> tuple[WorkerNode, str]:
+    """Create (or take over) the node row for a local worker and issue it a fresh token."""
+    node, _ = WorkerNode.objects.get_or_create(name=name)
+    for key, value in facts.items():
+        if key in HEARTBEAT_FIELDS:
+            setattr(node, key, value)
+    node.save()
+    return node, node.issue_token()
+
+
+def authenticate_node(name: str, token: str) -> WorkerNode:
+    node = WorkerNode.objects.filter(name=name).first()
+    if node is None or not node.check_token(token):
+        logger.warning("rejected heartbeat for node %r: bad token", name)
+        raise BadNodeToken(name)
+    return node
+
+
+def record_heartbeat(node: WorkerNode, payload: dict) -> WorkerNode:
+    """Store a heartbeat. A disabled node keeps its DISABLED status (the operator's choice)."""
+    updates = {k: v for k, v in payload.items() if k in HEARTBEAT_FIELDS}
+    updates["last_heartbeat"] = timezone.now()
+    was = node.status
+    if node.enabled:
+        updates["status"] = NodeStatus.ONLINE
+    WorkerNode.objects.filter(pk=node.pk).update(**updates)
+    node.refresh_from_db()
+    transaction.on_commit(lambda: events.node_changed(node, was))
+    return node
+
+
+def set_enabled(node: WorkerNode, enabled: bool) -> WorkerNode:
+    node.enabled = enabled
+    if not enabled:
+        node.status = NodeStatus.DISABLED
+    elif node.status == NodeStatus.DISABLED:
+        node.status = NodeStatus.OFFLINE
+    node.save(update_fields=["enabled", "status"])
+    transaction.on_commit(lambda: events.node_changed(node, None))
+    return node
+
+
+def mark_stale_node(now=None) -> bool:
+    """One reaper step: mark one silent ONLINE node OFFLINE and fail its tasks over. True if done."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.NODE_OFFLINE_AFTER_S)
+    stale = WorkerNode.objects.filter(status=NodeStatus.ONLINE, last_heartbeat__lt=cutoff).first()
+    if stale is None:
+        return False
+    if not WorkerNode.objects.filter(pk=stale.pk, status=NodeStatus.ONLINE, last_heartbeat__lt=cutoff).update(
+        status=NodeStatus.OFFLINE
+    ):
+        return True  # someone else reaped it (or it came back); try again for the next node
+    stale.refresh_from_db()
+    logger.warning("node %s is offline (last heartbeat %s)", stale.name, stale.last_heartbeat)
+    fail_over_tasks(stale)
+    transaction.on_commit(lambda: events.node_changed(stale, NodeStatus.ONLINE))
+    from alerts_app import services as alerts
+
+    alerts.on_node_offline(stale)
+    return True
+
+
+def fail_over_tasks(node: WorkerNode) -> int:
+    """Tasks the silent node held go back to the queue, or fail after TASK_MAX_ATTEMPTS."""
+    from tasks_app.choices import TaskStatus
+    from tasks_app.services import send_wakeup
+    from tasks_app.state import IllegalTransition, transition
+
+    moved = 0
+    for task in node.tasks.filter(status__in=[TaskStatus.ASSIGNED, TaskStatus.RUNNING]):
+        try:
+            if task.attempts >= settings.TASK_MAX_ATTEMPTS:
+                transition(
+                    task,
+                    TaskStatus.FAILED,
+                    error=f"node {node.name} went silent {task.attempts} times; giving up",
+                    level="ERROR",
+                )
+            else:
+                transition(task, TaskStatus.QUEUED, message=f"node {node.name} went silent; re-queued", level="WARNING")
+                transaction.on_commit(lambda pk=task.pk: send_wakeup(pk))
+            moved += 1
+        except IllegalTransition:
+            continue
+    return moved
+
+
+def requeue_lost_messages(now=None) -> int:
+    """Re-send wake-ups for tasks QUEUED whose last wake-up is older than TASK_REQUEUE_AFTER_S.
+
+    A message can be lost (broker restart, a send that failed after commit); an extra one is
+    harmless because the claim decides what runs.
+    """
+    from django.db.models import Q
+
+    from tasks_app.choices import TaskStatus
+    from tasks_app.models import Task
+    from tasks_app.services import send_wakeup
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.TASK_REQUEUE_AFTER_S)
+    stale = Task.objects.filter(status=TaskStatus.QUEUED).filter(
+        Q(wakeup_sent_at__lt=cutoff) | Q(wakeup_sent_at__isnull=True, queued_at__lt=cutoff)
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    for pk in ids:
+        send_wakeup(pk)
+    return len(ids)

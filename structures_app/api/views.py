@@ -1,0 +1,55 @@
+from django.db.models import Q
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from structures_app.api.serializers import StructureSerializer, StructureSetSerializer, StructureUploadSerializer
+from structures_app.models import Structure, StructureSet
+from structures_app.parsers import StructureError
+from structures_app.services import store_uploaded_file
+
+
+def visible_structures(user):
+    qs = Structure.objects.all()
+    return qs if user.is_staff else qs.filter(Q(owner=user) | Q(owner__isnull=True))
+
+
+class StructureListUpload(generics.ListCreateAPIView):
+    """GET lists your structures and the built-in ones; POST (multipart ``file``) uploads one."""
+
+    serializer_class = StructureSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        qs = visible_structures(self.request.user).order_by("name", "id")
+        if "set" in self.request.query_params:
+            qs = qs.filter(sets__slug=self.request.query_params["set"])
+        if "source" in self.request.query_params:
+            qs = qs.filter(source=self.request.query_params["source"])
+        return qs
+
+    def create(self, request, *args, **kwargs):
+        body = StructureUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            structure = store_uploaded_file(body.validated_data["file"], request.user, body.validated_data.get("name"))
+        except StructureError as exc:
+            raise ValidationError({"file": [str(exc)]}) from exc
+        return Response(StructureSerializer(structure).data, status=status.HTTP_201_CREATED)
+
+
+class StructureDetail(generics.RetrieveAPIView):
+    serializer_class = StructureSerializer
+
+    def get_queryset(self):
+        return visible_structures(self.request.user)
+
+
+class StructureSetList(generics.ListAPIView):
+    serializer_class = StructureSetSerializer
+
+    def get_queryset(self):
+        user = self.request.user
+        qs = StructureSet.objects.order_by("slug")
+        return qs if user.is_staff else qs.filter(Q(owner=user) | Q(builtin=True))

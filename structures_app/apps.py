@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StructuresAppConfig(AppConfig):
+    name = "structures_app"
+    verbose_name = "Structures"

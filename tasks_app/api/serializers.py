@@ -1,0 +1,133 @@
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from models_app.models import MLModel
+from structures_app.models import Structure
+from tasks_app import executors
+from tasks_app.choices import Priority
+from tasks_app.models import Task, TaskArtifact, TaskLogLine, TaskMetricPoint
+from tasks_app.params import PRESET_CHOICES
+
+
+class PriorityField(serializers.Field):
+    """Accepts ``"HIGH"``/``"high"`` or 0–3; renders the name."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data.upper() in Priority.names:
+            return Priority[data.upper()].value
+        if isinstance(data, int) and data in Priority.values:
+            return data
+        raise serializers.ValidationError(f"must be one of {', '.join(Priority.names)}")
+
+    def to_representation(self, value):
+        return Priority(value).name
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    priority = PriorityField()
+    structure = serializers.SerializerMethodField()
+    model = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    node = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    progress_percent = serializers.FloatField(read_only=True)
+    wall_time_s = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "url",
+            "kind",
+            "status",
+            "priority",
+            "structure",
+            "model",
+            "benchmark_run",
+            "params",
+            "progress_step",
+            "progress_total",
+            "progress_percent",
+            "progress",
+            "node",
+            "attempts",
+            "error",
+            "created_at",
+            "queued_at",
+            "assigned_at",
+            "started_at",
+            "finished_at",
+            "wall_time_s",
+        ]
+
+    def get_url(self, obj):
+        return reverse("api:task-detail", kwargs={"pk": obj.pk}, request=self.context.get("request"))
+
+    def get_structure(self, obj):
+        if obj.structure_id is None:
+            return None
+        return {"id": obj.structure_id, "name": obj.structure.name, "n_atoms": obj.structure.n_atoms}
+
+
+class TaskDetailSerializer(TaskSerializer):
+    class Meta(TaskSerializer.Meta):
+        fields = [*TaskSerializer.Meta.fields, "traceback", "time_limit_s"]
+
+
+class TaskSubmitSerializer(serializers.Serializer):
+    """Body of ``POST /api/v1/tasks/{type}``. Params are validated by the type's serializer."""
+
+    structure = serializers.PrimaryKeyRelatedField(queryset=Structure.objects.all(), required=False, allow_null=True)
+    model = serializers.SlugRelatedField(
+        slug_field="name", queryset=MLModel.objects.filter(enabled=True), required=False, allow_null=True
+    )
+    params = serializers.JSONField(required=False, default=dict)
+    preset = serializers.ChoiceField(choices=PRESET_CHOICES, default="protocol")
+    priority = PriorityField(required=False, default=Priority.NORMAL)
+    time_limit_s = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+    def validate_structure(self, structure):
+        user = self.context["request"].user
+        if structure is not None and structure.owner_id not in (None, user.pk) and not user.is_staff:
+            raise serializers.ValidationError("structure not found")  # don't reveal others' structures
+        return structure
+
+    def validate(self, attrs):
+        entry = executors.get(self.context["kind"])
+        if entry.needs_structure and attrs.get("structure") is None:
+            raise serializers.ValidationError({"structure": [f"{entry.kind} needs a structure"]})
+        if entry.needs_model and attrs.get("model") is None:
+            default = MLModel.objects.filter(is_default=True, enabled=True).first()
+            if default is None:
+                raise serializers.ValidationError({"model": ["no model given and no default model registered"]})
+            attrs["model"] = default
+        model = attrs.get("model")
+        if model is not None and model.validation_status != "valid":
+            raise serializers.ValidationError(
+                {"model": [f"model {model.name} is not validated ({model.validation_status})"]}
+            )
+        return attrs
+
+
+class TaskLogLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TaskLogLine
+        fields = ["id", "created_at", "level", "source", "message"]
+
+
+class TaskMetricPointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TaskMetricPoint
+        fields = ["step", "data"]
+
+
+class TaskArtifactSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TaskArtifact
+        fields = ["name", "url", "size_bytes", "sha256", "created_at"]
+
+    def get_url(self, obj):
+        return reverse(
+            "api:task-artifact", kwargs={"pk": obj.task_id, "name": obj.name}, request=self.context.get("request")
+        )

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from tasks_app.api import views
+
+urlpatterns = [
+    path("tasks/", views.TaskList.as_view(), name="task-list"),
+    path("tasks/types/", views.TaskTypeList.as_view(), name="task-types"),
+    path("tasks/<uuid:pk>/", views.TaskDetail.as_view(), name="task-detail"),
+    path("tasks/<uuid:pk>/result/", views.TaskResult.as_view(), name="task-result"),
+    path("tasks/<uuid:pk>/cancel/", views.TaskCancel.as_view(), name="task-cancel"),
+    path("tasks/<uuid:pk>/logs/", views.TaskLogs.as_view(), name="task-logs"),
+    path("tasks/<uuid:pk>/metrics/", views.TaskMetrics.as_view(), name="task-metrics"),
+    path("tasks/<uuid:pk>/artifacts/", views.TaskArtifacts.as_view(), name="task-artifacts"),
+    path("tasks/<uuid:pk>/artifacts/<str:name>", views.TaskArtifactDownload.as_view(), name="task-artifact"),
+    path("tasks/<slug:kind>", views.TaskSubmit.as_view(), name="task-submit"),
+]

@@ -1,0 +1,69 @@
+import json
+
+from django import forms
+from django.db.models import Q
+from rest_framework.exceptions import ValidationError
+
+from models_app.models import MLModel
+from structures_app.models import Structure
+from tasks_app import executors
+from tasks_app.choices import Priority
+from tasks_app.params import PRESET_CHOICES, validate_params
+from tasks_app.services import enqueue_task
+
+
+class TaskSubmitForm(forms.Form):
+    kind = forms.ChoiceField(label="Task type")
+    structure = forms.ModelChoiceField(queryset=Structure.objects.none(), required=False)
+    model = forms.ModelChoiceField(
+        queryset=MLModel.objects.filter(enabled=True, validation_status="valid"), to_field_name="name", required=False
+    )
+    preset = forms.ChoiceField(choices=[(p, p) for p in PRESET_CHOICES], initial="quick")
+    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.NORMAL)
+    params = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text='JSON overrides, e.g. {"fmax": 0.05, "steps": 200}',
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["kind"].choices = [(e.kind, e.label) for e in executors.REGISTRY.values()]
+        structures = Structure.objects.all()
+        if not user.is_staff:
+            structures = structures.filter(Q(owner=user) | Q(owner__isnull=True))
+        self.fields["structure"].queryset = structures.order_by("name")
+        self.fields["model"].initial = MLModel.objects.filter(is_default=True).values_list("name", flat=True).first()
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if not kind:
+            return data
+        entry = executors.get(kind)
+        if entry.needs_structure and not data.get("structure"):
+            self.add_error("structure", f"{entry.label} needs a structure")
+        if entry.needs_model and not data.get("model"):
+            self.add_error("model", f"{entry.label} needs a model")
+        try:
+            overrides = json.loads(data.get("params") or "{}")
+        except json.JSONDecodeError as exc:
+            self.add_error("params", f"not valid JSON: {exc.msg}")
+            return data
+        try:
+            data["validated_params"] = validate_params(kind, overrides, data.get("preset", "protocol"))
+        except ValidationError as exc:
+            self.add_error("params", json.dumps(exc.detail))
+        return data
+
+    def submit(self):
+        data = self.cleaned_data
+        return enqueue_task(
+            owner=self.user,
+            kind=data["kind"],
+            params=data["validated_params"],
+            structure=data.get("structure"),
+            model=data.get("model"),
+            priority=data["priority"],
+        )

@@ -1,0 +1,126 @@
+"""Tasks (simulations and training jobs), their logs, metric series, artifacts, benchmark runs."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from tasks_app.choices import TERMINAL, Priority, TaskStatus
+
+
+class BenchmarkRun(models.Model):
+    """One model × one task type × one structure set; its tasks run through the normal queue."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="benchmark_runs")
+    kind = models.CharField(max_length=40)
+    model = models.ForeignKey("models_app.MLModel", on_delete=models.PROTECT, related_name="benchmark_runs")
+    structure_set = models.ForeignKey(
+        "structures_app.StructureSet", null=True, blank=True, on_delete=models.PROTECT, related_name="benchmark_runs"
+    )
+    preset = models.CharField(max_length=40, default="protocol")
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.kind} · {self.model} · {self.structure_set}"
+
+
+class Task(models.Model):
+    """A unit of GPU work. ``status`` is written only by ``tasks_app.state.transition``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks")
+    kind = models.CharField(max_length=40, db_index=True, help_text="executor registry key")
+    status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.PENDING, db_index=True)
+    priority = models.IntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    structure = models.ForeignKey(
+        "structures_app.Structure", null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+    )
+    model = models.ForeignKey(
+        "models_app.MLModel", null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+    )
+    benchmark_run = models.ForeignKey(
+        BenchmarkRun, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
+    )
+    params = models.JSONField(default=dict, blank=True, help_text="validated parameters, defaults applied")
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    progress_step = models.IntegerField(default=0)
+    progress_total = models.IntegerField(null=True, blank=True)
+    progress = models.JSONField(default=dict, blank=True, help_text="latest metrics (energy, fmax, …)")
+    node = models.ForeignKey(
+        "nodes_app.WorkerNode", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    attempts = models.IntegerField(default=0)
+    time_limit_s = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    wakeup_sent_at = models.DateTimeField(null=True, blank=True, help_text="last broker message for this task")
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "-priority", "queued_at"], name="task_claim_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {str(self.id)[:8]} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def progress_percent(self) -> float | None:
+        if not self.progress_total:
+            return None
+        return min(100.0, 100.0 * self.progress_step / self.progress_total)
+
+    @property
+    def wall_time_s(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class TaskLogLine(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="log_lines")
+    created_at = models.DateTimeField(auto_now_add=True)
+    level = models.CharField(max_length=10, default="INFO", db_index=True)
+    source = models.CharField(max_length=20, default="platform", help_text="platform or executor")
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["id"]
+
+
+class TaskMetricPoint(models.Model):
+    """One point of a task's metric series (optimizer step, MD step or training epoch)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="metric_points")
+    step = models.IntegerField()
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["step", "id"]
+
+
+class TaskArtifact(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="artifacts")
+    name = models.CharField(max_length=200)
+    path = models.CharField(max_length=500, help_text="storage key, e.g. artifacts/<task_id>/result.json")
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["task", "name"], name="unique_task_artifact")]

@@ -1,0 +1,199 @@
+"""Running one claimed task inside a worker process (the Django side of an executor run).
+
+``TaskReporter`` persists what the executor reports — log lines (each pushed to the task's
+websocket group after commit), throttled progress and metric points — and raises
+``TaskCancelled`` once the row says CANCELLED. ``execute_task`` moves the task through
+RUNNING → COMPLETED/FAILED/TIMEOUT, writes result.json + metrics.json with provenance and
+archives the artifacts.
+"""
+
+import json
+import logging
+import sys
+import time
+import traceback as tb
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from dramatiq.middleware.time_limit import TimeLimitExceeded
+
+from models_app import cache
+from models_app.devices import device_info, pick_device
+from models_app.loaders import package_versions
+from tasks_app import events, executors
+from tasks_app.archive import archive_artifacts, sha256_file
+from tasks_app.choices import TaskStatus
+from tasks_app.executors.base import ExecutorError, Reporter, TaskCancelled
+from tasks_app.models import Task, TaskLogLine, TaskMetricPoint
+from tasks_app.state import IllegalTransition, transition
+
+logger = logging.getLogger(__name__)
+S = TaskStatus
+
+
+class TaskTimeLimit(Exception):
+    pass
+
+
+def artifacts_dir(task) -> Path:
+    return settings.WORKDIR / "artifacts" / str(task.pk)
+
+
+class TaskReporter(Reporter):
+    """Reporter that writes to the database and pushes to websockets, throttled."""
+
+    PERSIST_EVERY_S = 1.0
+
+    def __init__(self, task: Task, workdir: Path):
+        super().__init__(workdir, logging.getLogger(f"mofsim.task.{str(task.pk)[:8]}"))
+        self.task = task
+        self._last_persist = 0.0
+        self._deadline = time.monotonic() + task.time_limit_s if task.time_limit_s else None
+        self._log_file = open(settings.WORKDIR / "logs" / f"{task.pk}.log", "a")  # noqa: SIM115
+
+    def log(self, message: str, level: str = "INFO") -> None:
+        super().log(message, level)
+        self._log_file.write(f"{timezone.now().isoformat()} {level} {message}\n")
+        self._log_file.flush()
+        line = TaskLogLine.objects.create(task=self.task, level=level, source="executor", message=message)
+        transaction.on_commit(lambda: events.log_line(self.task.pk, line))
+
+    def on_progress(self, point: dict) -> None:
+        now = time.monotonic()
+        last = self.total is not None and self.step >= self.total
+        if now - self._last_persist < self.PERSIST_EVERY_S and not last:
+            return
+        self._last_persist = now
+        self.flush(point)
+
+    def flush(self, point: dict | None = None) -> None:
+        metrics = {k: v for k, v in (point or {}).items() if k != "step"}
+        Task.objects.filter(pk=self.task.pk).update(
+            progress_step=self.step, progress_total=self.total, progress=metrics, updated_at=timezone.now()
+        )
+        if point is not None:
+            TaskMetricPoint.objects.create(task=self.task, step=point["step"], data=metrics)
+        self.task.progress_step, self.task.progress_total, self.task.progress = self.step, self.total, metrics
+        status = Task.objects.filter(pk=self.task.pk).values_list("status", flat=True).first()
+        if status == S.CANCELLED:
+            raise TaskCancelled()
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise TaskTimeLimit(f"time limit of {self.task.time_limit_s} s exceeded")
+        events.progress(self.task, point)
+
+    def close(self) -> None:
+        self._log_file.close()
+
+
+def strip_paths(text: str) -> str:
+    """Tracebacks are shown to users: drop install roots so paths say only what matters."""
+    for root, label in ((sys.prefix, "<venv>"), (str(settings.BASE_DIR), "<mofsim>")):
+        text = text.replace(root, label)
+    return text
+
+
+def provenance(task: Task, device: str, wall_s: float, steps: int) -> dict:
+    model = task.model
+    structure = task.structure
+    return {
+        "task_id": str(task.pk),
+        "kind": task.kind,
+        "model": None
+        if model is None
+        else {"name": model.name, "family": model.family, "sha256": model.sha256, "config": model.config},
+        "d3": bool(task.params.get("d3")),
+        "structure": None
+        if structure is None
+        else {"name": structure.name, "sha256": structure.sha256, "n_atoms": structure.n_atoms},
+        "params": task.params,
+        "packages": package_versions(model.family if model else ""),
+        "dtype": (model.config.get("default_dtype", "float32") if model and model.family != "emt" else "float64"),
+        **device_info(device),
+        "node": task.node.name if task.node_id else None,
+        "wall_time_s": wall_s,
+        "steps": steps,
+        "steps_per_s": steps / wall_s if wall_s > 0 else None,
+        "atom_steps_per_s": (steps * structure.n_atoms / wall_s) if (structure and wall_s > 0) else None,
+        "finished_at": timezone.now().isoformat(),
+    }
+
+
+def load_structure(task: Task):
+    from ase.io import read
+
+    return read(task.structure.absolute_path)
+
+
+def execute_task(task: Task, device: str | None = None) -> Task:
+    """Run a task already in ASSIGNED. Never raises for task failures: they become states."""
+    device = device or pick_device()
+    entry = executors.get(task.kind)
+    workdir = artifacts_dir(task)
+    (settings.WORKDIR / "logs").mkdir(parents=True, exist_ok=True)
+    try:
+        transition(task, S.RUNNING, only_from=S.ASSIGNED, message=f"on {device}")
+    except IllegalTransition:
+        return task  # cancelled between claim and start
+    reporter = TaskReporter(task, workdir)
+    started = time.perf_counter()
+    try:
+        atoms = load_structure(task) if entry.needs_structure else None
+        calc = None
+        if entry.needs_model:
+            reporter.log(f"loading model {task.model.name} on {device}")
+            calc = cache.get_calculator(task.model.spec(), device, d3=task.params.get("d3", False))
+        result = entry.load_run()(atoms, calc, task.params, reporter)
+        wall = time.perf_counter() - started
+        result["provenance"] = provenance(task, device, wall, reporter.step)
+        reporter.flush(reporter.points[-1] if reporter.points else None)
+    except TaskCancelled:
+        reporter.log("stopped: task was cancelled", "WARNING")
+        _finish_files(task, reporter, None)
+        return _refresh(task)
+    except (TimeLimitExceeded, TaskTimeLimit) as exc:
+        _finish_files(task, reporter, None)
+        _safe_transition(task, S.TIMEOUT, error=str(exc) or "time limit exceeded", level="ERROR")
+        return _refresh(task)
+    except ExecutorError as exc:
+        reporter.log(str(exc), "ERROR")
+        _finish_files(task, reporter, None)
+        _safe_transition(task, S.FAILED, error=str(exc), level="ERROR")
+        return _refresh(task)
+    except Exception as exc:  # noqa: BLE001 - any error becomes a FAILED task with its traceback
+        summary = f"{type(exc).__name__}: {exc}"
+        reporter.log(summary, "ERROR")
+        _finish_files(task, reporter, None)
+        _safe_transition(task, S.FAILED, error=summary, traceback=strip_paths(tb.format_exc()), level="ERROR")
+        return _refresh(task)
+    finally:
+        reporter.close()
+    _finish_files(task, reporter, result)
+    _safe_transition(task, S.COMPLETED, result=result)
+    return _refresh(task)
+
+
+def _finish_files(task: Task, reporter: TaskReporter, result: dict | None) -> None:
+    (reporter.workdir / "metrics.json").write_text(json.dumps(reporter.points))
+    if result is not None:
+        (reporter.workdir / "result.json").write_text(json.dumps(result, indent=2, default=str))
+    log_path = settings.WORKDIR / "logs" / f"{task.pk}.log"
+    if log_path.exists():
+        (reporter.workdir / "task.log").write_bytes(log_path.read_bytes())
+    archive_artifacts(task, reporter.workdir)
+
+
+def _safe_transition(task: Task, target: str, **fields) -> None:
+    try:
+        transition(task, target, only_from=S.RUNNING, **fields)
+    except IllegalTransition as exc:
+        logger.info("not recording %s for task %s: %s (already %s)", target, task.pk, exc, exc.current)
+
+
+def _refresh(task: Task) -> Task:
+    task.refresh_from_db()
+    return task
+
+
+__all__ = ["execute_task", "TaskReporter", "artifacts_dir", "sha256_file"]

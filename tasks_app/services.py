@@ -1,0 +1,64 @@
+"""Creating and cancelling tasks: the row first, the broker message on commit (DESIGN.md rule 1)."""
+
+import logging
+
+from django.db import transaction
+
+from tasks_app.choices import ACTIVE, Priority, TaskStatus
+from tasks_app.models import Task
+from tasks_app.state import IllegalTransition, transition
+
+logger = logging.getLogger(__name__)
+S = TaskStatus
+
+
+def enqueue_task(
+    *,
+    owner,
+    kind: str,
+    params: dict,
+    structure=None,
+    model=None,
+    priority=Priority.NORMAL,
+    benchmark_run=None,
+    time_limit_s=None,
+) -> Task:
+    """Save a task as PENDING, move it to QUEUED, and send its wake-up message after commit.
+
+    ``params`` must already be validated (see ``tasks_app.params``).
+    """
+    with transaction.atomic():
+        task = Task.objects.create(
+            owner=owner,
+            kind=kind,
+            params=params,
+            structure=structure,
+            model=model,
+            priority=priority,
+            benchmark_run=benchmark_run,
+            time_limit_s=time_limit_s,
+        )
+        transition(task, S.QUEUED)
+        transaction.on_commit(lambda: send_wakeup(task.pk))
+    return task
+
+
+def send_wakeup(task_id) -> None:
+    """Tell one worker there is work. The worker decides *which* task in the claim query."""
+    from django.utils import timezone
+
+    from tasks_app.tasks import run_next_task
+
+    Task.objects.filter(pk=task_id).update(wakeup_sent_at=timezone.now())
+    try:
+        run_next_task.send(str(task_id))
+    except Exception:  # noqa: BLE001 - the reconciler re-sends for QUEUED rows
+        logger.warning("could not send wake-up for task %s; the reconciler will retry", task_id, exc_info=True)
+
+
+def cancel_task(task: Task, by=None) -> Task:
+    """Cancel a queued or running task. A running worker notices at its next progress report."""
+    if task.status not in ACTIVE:
+        raise IllegalTransition(task.pk, task.status, S.CANCELLED)
+    who = f" by {by}" if by is not None else ""
+    return transition(task, S.CANCELLED, only_from=ACTIVE, message=f"cancelled{who}", level="WARNING")

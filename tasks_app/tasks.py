@@ -1,0 +1,31 @@
+"""Dramatiq actors (discovered by django_dramatiq).
+
+``run_next_task`` is a wake-up: the message carries only a task id as a hint, and the worker
+takes whichever QUEUED task the claim query ranks first (priority, fair share, model affinity).
+One message per queued task keeps the counts even; a redelivered or extra message finds nothing
+to claim and does nothing. Retries are off — a CUDA OOM is not transient, and lost work is
+re-queued by the reconciler, not by the broker.
+"""
+
+import dramatiq
+from django.conf import settings
+
+from models_app import cache
+from nodes_app import worker_context
+from tasks_app.runner import execute_task
+from tasks_app.scheduler import claim_next_task
+
+QUEUE = "mofsim"
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=settings.TASK_TIME_LIMIT_S * 1000)
+def run_next_task(hint_task_id: str) -> None:
+    node = worker_context.current_node()
+    loaded = worker_context.loaded_model_ids(cache.loaded_names())
+    task = claim_next_task(node, loaded_model_ids=loaded)
+    if task is not None:
+        worker_context.set_current_task(task.pk)
+        try:
+            execute_task(task, device=worker_context.device())
+        finally:
+            worker_context.set_current_task(None)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from tasks_app import views
+
+app_name = "tasks_app"
+
+urlpatterns = [
+    path("", views.task_list, name="task_list"),
+    path("tasks/new/", views.task_submit, name="task_submit"),
+    path("tasks/<uuid:pk>/", views.task_detail, name="task_detail"),
+    path("tasks/<uuid:pk>/cancel/", views.task_cancel, name="task_cancel"),
+    path("tasks/<uuid:pk>/artifacts/<str:name>", views.artifact_download, name="artifact_download"),
+]

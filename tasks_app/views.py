@@ -1,0 +1,71 @@
+"""Task pages: list, detail (live via websocket, polling fallback), submit form, downloads."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
+from tasks_app.api.views import artifact_response, visible_tasks
+from tasks_app.choices import TaskStatus
+from tasks_app.forms import TaskSubmitForm
+from tasks_app.services import cancel_task
+from tasks_app.state import IllegalTransition
+
+
+@login_required
+def task_list(request):
+    qs = visible_tasks(request.user).order_by("-created_at")
+    status = request.GET.get("status", "")
+    if status in TaskStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "statuses": TaskStatus.choices}
+    template = "tasks_app/partials/_task_table.html" if is_partial(request) else "tasks_app/task_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def task_detail(request, pk):
+    task = get_object_or_404(visible_tasks(request.user), pk=pk)
+    if is_partial(request):
+        response = render(request, "tasks_app/partials/_task_live.html", {"task": task})
+        if task.is_terminal:
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    lines = list(task.log_lines.order_by("-id")[:200])[::-1]
+    points = list(task.metric_points.order_by("step", "id").values("step", "data"))
+    return render(
+        request,
+        "tasks_app/task_detail.html",
+        {"task": task, "lines": lines, "points": points, "artifacts": task.artifacts.all()},
+    )
+
+
+@login_required
+def task_submit(request):
+    form = TaskSubmitForm(request.POST or None, user=request.user, initial={"structure": request.GET.get("structure")})
+    if request.method == "POST" and form.is_valid():
+        task = form.submit()
+        messages.success(request, f"Task {str(task.pk)[:8]} queued.")
+        return redirect("tasks_app:task_detail", pk=task.pk)
+    return render(request, "tasks_app/task_submit.html", {"form": form})
+
+
+@login_required
+@require_POST
+def task_cancel(request, pk):
+    task = get_object_or_404(visible_tasks(request.user), pk=pk)
+    try:
+        cancel_task(task, by=request.user.get_username())
+        messages.info(request, "Task cancelled.")
+    except IllegalTransition as exc:
+        messages.error(request, f"Cannot cancel: task is {exc.current}.")
+    return redirect("tasks_app:task_detail", pk=pk)
+
+
+@login_required
+def artifact_download(request, pk, name):
+    task = get_object_or_404(visible_tasks(request.user), pk=pk)
+    return artifact_response(task, name)

@@ -1,0 +1,124 @@
+"""Shared fixtures: personas, API clients, small structures, the real broker and a real worker.
+
+Personas (STYLE.md §12): ``owner`` submits work, ``outsider`` is another researcher who must not
+see it, ``operator`` is staff. Objects are built explicitly, no JSON fixtures.
+"""
+
+import threading
+from pathlib import Path
+
+import dramatiq
+import pytest
+from ase.build import bulk
+from ase.io import write
+from rest_framework.test import APIClient
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_user("owner", "owner@example.org", "owner-pass-123")
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user("outsider", "outsider@example.org", "outsider-pass-123")
+
+
+@pytest.fixture
+def operator(django_user_model):
+    return django_user_model.objects.create_user(
+        "operator", "op@example.org", "operator-pass-123", is_staff=True, is_superuser=True
+    )
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def api(owner):
+    return client_for(owner)
+
+
+@pytest.fixture
+def cu_cif(tmp_path) -> Path:
+    """A 4-atom fcc Cu cell, slightly strained so relaxations have work to do (EMT-friendly)."""
+    atoms = bulk("Cu", "fcc", a=3.70, cubic=True)
+    atoms.rattle(0.02, seed=1)
+    path = tmp_path / "Cu_fcc.cif"
+    write(path, atoms)
+    return path
+
+
+@pytest.fixture
+def cu_structure(cu_cif, owner):
+    from structures_app.services import store_path
+
+    return store_path(cu_cif, owner=owner, project=owner.username, name="Cu-fcc")
+
+
+@pytest.fixture
+def builtin_models(db):
+    """Built-in models come from a data migration; transactional tests flush them, so re-add."""
+    from models_app.builtin import ensure_builtin_models
+    from models_app.models import MLModel
+
+    ensure_builtin_models(MLModel)
+    return {m.name: m for m in MLModel.objects.all()}
+
+
+@pytest.fixture
+def emt(builtin_models):
+    return builtin_models["emt"]
+
+
+@pytest.fixture
+def broker():
+    """The configured (real Redis) broker with empty queues."""
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    yield broker
+    broker.flush_all()
+
+
+@pytest.fixture
+def worker(broker, transactional_db):
+    """A real Dramatiq worker (one thread, like production) consuming from the real broker."""
+    from django.db import connections
+
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
+    worker.start()
+    yield worker
+    worker.stop()
+    worker.join()
+    for conn in connections.all():
+        conn.close()
+
+
+def wait_for(predicate, timeout=60.0, interval=0.05):
+    """Poll ``predicate`` until truthy; return its value or fail with a clear message."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")
+
+
+@pytest.fixture
+def run_inline():
+    """Claim and execute one specific QUEUED task in this process (the ``--sync`` path)."""
+    from tasks_app.inline import run_task_inline
+
+    return run_task_inline
+
+
+__all__ = ["client_for", "wait_for", "threading"]
