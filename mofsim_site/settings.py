@@ -182,6 +182,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Submit MLIP simulations of MOFs, watch them, fetch archived results.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # --- Files --------------------------------------------------------------------------------------

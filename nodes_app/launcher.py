@@ -22,6 +22,9 @@ class WorkerSpec:
     node_name: str
     gpu_index: int | None
     env: dict = field(default_factory=dict)
+    queue: str = "mofsim"
+    threads: int = 1
+    is_node: bool = True  # GPU/CPU compute workers are nodes; the alerts worker is not
 
 
 def detect_gpus(requested: list[str] | None = None) -> list[int]:
@@ -37,45 +40,38 @@ def detect_gpus(requested: list[str] | None = None) -> list[int]:
         return []
 
 
-def plan_workers(gpus: list[int], prefix: str | None = None) -> list[WorkerSpec]:
+def plan_workers(gpus: list[int], prefix: str | None = None, alerts: bool = True) -> list[WorkerSpec]:
+    """One compute worker per GPU (or one CPU worker), plus a small worker for alert delivery."""
     prefix = prefix or socket.gethostname()
     if not gpus:
-        return [WorkerSpec(f"{prefix}/cpu", None, {"MOFSIM_DEVICE": "cpu", "CUDA_VISIBLE_DEVICES": ""})]
-    return [WorkerSpec(f"{prefix}/gpu{i}", i, {"CUDA_VISIBLE_DEVICES": str(i)}) for i in gpus]
+        specs = [WorkerSpec(f"{prefix}/cpu", None, {"MOFSIM_DEVICE": "cpu", "CUDA_VISIBLE_DEVICES": ""})]
+    else:
+        specs = [WorkerSpec(f"{prefix}/gpu{i}", i, {"CUDA_VISIBLE_DEVICES": str(i)}) for i in gpus]
+    if alerts:
+        # Webhooks can be slow: deliver them off the compute workers, never holding a GPU slot.
+        specs.append(
+            WorkerSpec(f"{prefix}/alerts", None, {"CUDA_VISIBLE_DEVICES": ""}, queue="alerts", threads=2, is_node=False)
+        )
+    return specs
 
 
-def worker_command(queue: str = "mofsim") -> list[str]:
+def worker_command(queue: str = "mofsim", threads: int = 1) -> list[str]:
     manage = str(settings.BASE_DIR / "manage.py")
-    return [
-        sys.executable,
-        manage,
-        "rundramatiq",
-        "--processes",
-        "1",
-        "--threads",
-        "1",
-        "--queues",
-        queue,
-        "--worker-shutdown-timeout",
-        "10000",
-    ]
+    return [sys.executable, manage, "rundramatiq", "--processes", "1", "--threads", str(threads),
+            "--queues", queue, "--worker-shutdown-timeout", "10000"]  # fmt: skip
 
 
 def start_worker(spec: WorkerSpec) -> subprocess.Popen:
-    node, token = register_local_node(
-        spec.node_name,
-        hostname=socket.gethostname(),
-        gpu_index=spec.gpu_index,
-        device="cpu" if spec.gpu_index is None else "cuda",
-    )
-    env = {
-        **os.environ,
-        **spec.env,
-        "dramatiq_queue_prefetch": "1",
-        "MOFSIM_NODE_NAME": node.name,
-        "MOFSIM_NODE_TOKEN": token,
-    }
-    return subprocess.Popen(worker_command(), env=env)
+    env = {**os.environ, **spec.env, "dramatiq_queue_prefetch": "1"}
+    env.pop("MOFSIM_NODE_NAME", None)
+    env.pop("MOFSIM_NODE_TOKEN", None)
+    if spec.is_node:
+        device = "cpu" if spec.gpu_index is None else "cuda"
+        node, token = register_local_node(
+            spec.node_name, hostname=socket.gethostname(), gpu_index=spec.gpu_index, device=device
+        )
+        env.update(MOFSIM_NODE_NAME=node.name, MOFSIM_NODE_TOKEN=token)
+    return subprocess.Popen(worker_command(spec.queue, spec.threads), env=env)
 
 
 def supervise(specs: list[WorkerSpec], housekeeping, stop, poll_s: float = 1.0, housekeeping_every_s: float = 15.0):

@@ -1,0 +1,62 @@
+"""The launcher plans one pinned worker per GPU (or one CPU worker) and really starts them."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from nodes_app.launcher import plan_workers, worker_command
+from nodes_app.models import WorkerNode
+from tests.conftest import wait_for
+
+
+def test_it_plans_one_worker_per_gpu():
+    specs = plan_workers([0, 1, 3], prefix="node7")
+    compute = [s for s in specs if s.is_node]
+    assert [s.node_name for s in compute] == ["node7/gpu0", "node7/gpu1", "node7/gpu3"]
+    assert [s.env["CUDA_VISIBLE_DEVICES"] for s in compute] == ["0", "1", "3"]
+    assert all(s.threads == 1 and s.queue == "mofsim" for s in compute)
+    assert [s.queue for s in specs if not s.is_node] == ["alerts"]
+
+
+def test_without_a_gpu_it_plans_one_cpu_worker():
+    specs = [s for s in plan_workers([], prefix="laptop") if s.is_node]
+    assert len(specs) == 1 and specs[0].node_name == "laptop/cpu"
+    assert specs[0].env == {"MOFSIM_DEVICE": "cpu", "CUDA_VISIBLE_DEVICES": ""}
+
+
+def test_worker_command_is_pinned():
+    cmd = worker_command()
+    assert cmd[cmd.index("--processes") + 1] == "1" and cmd[cmd.index("--threads") + 1] == "1"
+    assert cmd[cmd.index("--queues") + 1] == "mofsim"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_launcher_starts_a_worker_that_registers_and_heartbeats(tmp_path):
+    """A real `manage.py run_gpu_workers` process: its CPU worker becomes an ONLINE node."""
+    import os
+
+    from django.conf import settings
+
+    env = {**os.environ, "NODE_HEARTBEAT_INTERVAL_S": "1"}
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = ""  # same WORKDIR -> the launcher uses the test database file below
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "run_gpu_workers", "--name-prefix", "ci-launcher", "--no-housekeeping"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "tests.launcher_settings", "MOFSIM_TEST_DB": str(db["NAME"])},
+        cwd=settings.BASE_DIR,
+    )
+    try:
+        node = wait_for(lambda: WorkerNode.objects.filter(name="ci-launcher/cpu", status="online").first(),
+                        timeout=90)
+        first = node.last_heartbeat
+        time.sleep(2.5)
+        node.refresh_from_db()
+        assert node.last_heartbeat > first, "the worker should keep heartbeating"
+        assert node.device == "cpu" and node.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)

@@ -1,0 +1,55 @@
+"""The claim query: atomic, priority first, then fair share, then model affinity, then FIFO."""
+
+import pytest
+
+from tasks_app.choices import Priority, TaskStatus
+from tasks_app.scheduler import claim_next_task, rank_candidates
+from tasks_app.services import enqueue_task
+from tasks_app.state import transition
+
+pytestmark = pytest.mark.django_db
+S = TaskStatus
+
+
+def queue(owner, priority=Priority.NORMAL, model=None):
+    return enqueue_task(owner=owner, kind="single_point", params={}, model=model, priority=priority)
+
+
+def test_it_claims_a_task_exactly_once(owner):
+    task = queue(owner)
+    first = claim_next_task(None)
+    second = claim_next_task(None)
+    assert first.pk == task.pk and first.status == S.ASSIGNED and first.attempts == 1
+    assert second is None
+
+
+def test_priority_wins(owner):
+    low = queue(owner, Priority.LOW)
+    crit = queue(owner, Priority.CRITICAL)
+    normal = queue(owner, Priority.NORMAL)
+    assert rank_candidates() == [crit.pk, normal.pk, low.pk]
+
+
+def test_fair_share_puts_idle_owners_first(owner, outsider):
+    busy = queue(owner)
+    transition(claim_next_task(None), S.RUNNING)  # owner now has one task running
+    assert busy.pk  # (claimed above)
+    mine = queue(owner)
+    theirs = queue(outsider)
+    assert rank_candidates() == [theirs.pk, mine.pk]
+
+
+def test_model_affinity_breaks_ties(owner, builtin_models):
+    emt, seven = builtin_models["emt"], builtin_models["sevennet-0"]
+    first = queue(owner, model=seven)
+    second = queue(owner, model=emt)
+    assert rank_candidates() == [first.pk, second.pk]
+    assert rank_candidates(loaded_model_ids=[emt.pk]) == [second.pk, first.pk]
+
+
+def test_a_disabled_node_claims_nothing(owner):
+    from nodes_app.models import WorkerNode
+
+    queue(owner)
+    node = WorkerNode.objects.create(name="off", enabled=False)
+    assert claim_next_task(node) is None
