@@ -19,7 +19,7 @@ def deliver(alert: Alert) -> Alert:
     return alert
 
 
-@dramatiq.actor(queue_name="alerts", max_retries=3, time_limit=60_000)
+@dramatiq.actor(queue_name="service", max_retries=3, time_limit=60_000)
 def deliver_alert(alert_id: int) -> None:
     alert = Alert.objects.select_related("rule").filter(pk=alert_id).first()
     if alert is not None and alert.delivery == Alert.Delivery.PENDING:

@@ -22,9 +22,9 @@ class WorkerSpec:
     node_name: str
     gpu_index: int | None
     env: dict = field(default_factory=dict)
-    queue: str = "mofsim"
+    queues: tuple[str, ...] = ("mofsim",)
     threads: int = 1
-    is_node: bool = True  # GPU/CPU compute workers are nodes; the alerts worker is not
+    is_node: bool = True  # GPU/CPU compute workers are nodes; the service worker is not
 
 
 def detect_gpus(requested: list[str] | None = None) -> list[int]:
@@ -41,24 +41,23 @@ def detect_gpus(requested: list[str] | None = None) -> list[int]:
 
 
 def plan_workers(gpus: list[int], prefix: str | None = None, alerts: bool = True) -> list[WorkerSpec]:
-    """One compute worker per GPU (or one CPU worker), plus a small worker for alert delivery."""
+    """One compute worker per GPU (or one CPU worker), plus a service worker (alerts, model checks)."""
     prefix = prefix or socket.gethostname()
     if not gpus:
         specs = [WorkerSpec(f"{prefix}/cpu", None, {"MOFSIM_DEVICE": "cpu", "CUDA_VISIBLE_DEVICES": ""})]
     else:
         specs = [WorkerSpec(f"{prefix}/gpu{i}", i, {"CUDA_VISIBLE_DEVICES": str(i)}) for i in gpus]
     if alerts:
-        # Webhooks can be slow: deliver them off the compute workers, never holding a GPU slot.
-        specs.append(
-            WorkerSpec(f"{prefix}/alerts", None, {"CUDA_VISIBLE_DEVICES": ""}, queue="alerts", threads=2, is_node=False)
-        )
+        # Webhooks and model-file checks are slow or untrusted: keep them off the GPU workers.
+        service_env = {"CUDA_VISIBLE_DEVICES": "", "MOFSIM_DEVICE": "cpu"}
+        specs.append(WorkerSpec(f"{prefix}/service", None, service_env, queues=("service",), threads=2, is_node=False))
     return specs
 
 
-def worker_command(queue: str = "mofsim", threads: int = 1) -> list[str]:
+def worker_command(queues=("mofsim",), threads: int = 1) -> list[str]:
     manage = str(settings.BASE_DIR / "manage.py")
     return [sys.executable, manage, "rundramatiq", "--processes", "1", "--threads", str(threads),
-            "--queues", queue, "--worker-shutdown-timeout", "10000"]  # fmt: skip
+            "--queues", *queues, "--worker-shutdown-timeout", "10000"]  # fmt: skip
 
 
 def start_worker(spec: WorkerSpec) -> subprocess.Popen:
@@ -71,7 +70,7 @@ def start_worker(spec: WorkerSpec) -> subprocess.Popen:
             spec.node_name, hostname=socket.gethostname(), gpu_index=spec.gpu_index, device=device
         )
         env.update(MOFSIM_NODE_NAME=node.name, MOFSIM_NODE_TOKEN=token)
-    return subprocess.Popen(worker_command(spec.queue, spec.threads), env=env)
+    return subprocess.Popen(worker_command(spec.queues, spec.threads), env=env)
 
 
 def supervise(specs: list[WorkerSpec], housekeeping, stop, poll_s: float = 1.0, housekeeping_every_s: float = 15.0):

@@ -5,13 +5,13 @@ extension decides the parser (never ASE's format guessing). Problems are reporte
 ``StructureError`` with a message a user can act on.
 """
 
-import re
-import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from mofsim_site.files import safe_filename  # noqa: F401 - re-exported for callers
 
 FORMATS = {".cif": "cif", ".xyz": "extxyz", ".extxyz": "extxyz", ".vasp": "vasp", ".poscar": "vasp"}
 MAX_ATOMS = 20_000
@@ -33,14 +33,6 @@ class ParsedStructure:
     elements: list[str]
     cell_lengths: list[float]
     cell_angles: list[float]
-
-
-def safe_filename(name: str, default: str = "structure") -> str:
-    """A name that cannot leave its directory: basename only, ASCII letters/digits/._- only."""
-    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    name = Path(name.replace("\\", "/")).name
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
-    return name[:150] or default
 
 
 def format_for(filename: str) -> str:

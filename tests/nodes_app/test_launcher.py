@@ -16,8 +16,8 @@ def test_it_plans_one_worker_per_gpu():
     compute = [s for s in specs if s.is_node]
     assert [s.node_name for s in compute] == ["node7/gpu0", "node7/gpu1", "node7/gpu3"]
     assert [s.env["CUDA_VISIBLE_DEVICES"] for s in compute] == ["0", "1", "3"]
-    assert all(s.threads == 1 and s.queue == "mofsim" for s in compute)
-    assert [s.queue for s in specs if not s.is_node] == ["alerts"]
+    assert all(s.threads == 1 and s.queues == ("mofsim",) for s in compute)
+    assert [s.queues for s in specs if not s.is_node] == [("service",)]
 
 
 def test_without_a_gpu_it_plans_one_cpu_worker():
