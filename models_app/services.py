@@ -11,10 +11,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from mofsim_site.files import UploadError, file_chunks, stage_upload
 from models_app.choices import ModelSource, ValidationStatus
 from models_app.models import MLModel
 from models_app.validation import validate_model_file
+from mofsim_site.files import UploadError, file_chunks, stage_upload
 
 
 class ModelFileError(Exception):
