@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from structures_app.models import Structure, StructureSet, StructureSetMember
-from structures_app.services import store_path
+from structures_app.services import store_path, write_processed
 
 ROOT = settings.DATA_DIR / "mofsimbench"
 SETS = {
@@ -62,6 +62,10 @@ def builtin_structure(row: dict) -> Structure:
     existing = Structure.objects.filter(source=Structure.Source.BUILTIN, name=row["name"], sha256=sha).first()
     reference = reference_from_row(row)
     if existing is not None:
+        if not existing.processed_path.exists():
+            from ase.io import read
+
+            write_processed(read(existing.absolute_path), existing.sha256)
         if reference and existing.reference != {**existing.reference, **reference}:
             existing.reference = {**existing.reference, **reference}
             existing.save(update_fields=["reference"])

@@ -49,6 +49,21 @@ class Structure(models.Model):
     def absolute_path(self):
         return settings.WORKDIR / self.path
 
+    @property
+    def processed_path(self):
+        """The parsed structure as extXYZ (``processed/<sha256>.extxyz``), written at upload so
+        workers skip re-parsing CIF symmetry for every task. Derived from the checksum."""
+        return settings.WORKDIR / "processed" / f"{self.sha256}.extxyz"
+
+    def read_atoms(self):
+        """The structure as ``ase.Atoms``, from the processed copy when there is one."""
+        from ase.io import read
+
+        processed = self.processed_path
+        if processed.exists():
+            return read(processed, format="extxyz")
+        return read(self.absolute_path, format=None if self.file_format == "cif" else self.file_format)
+
 
 class StructureSet(models.Model):
     """A named, ordered list of structures: a MOFSimBench set or a user's own."""

@@ -37,6 +37,7 @@ def store_structure(
     try:
         parsed = parse_structure(staged.path, staged.filename)
         final = staged.promote(settings.WORKDIR / "raw" / safe_filename(project, "default"))
+        write_processed(parsed.atoms, staged.sha256)
         with transaction.atomic():
             return Structure.objects.create(
                 name=name or Path(staged.filename).stem,
@@ -58,6 +59,20 @@ def store_structure(
     except BaseException:
         staged.discard()
         raise
+
+
+def write_processed(atoms, sha256: str) -> Path:
+    """Keep the parsed atoms as extXYZ so workers never re-parse (CIF symmetry is slow)."""
+    from ase.io import write
+
+    directory = settings.WORKDIR / "processed"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{sha256}.extxyz"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        write(tmp, atoms, format="extxyz")
+        tmp.replace(path)
+    return path
 
 
 def store_uploaded_file(uploaded, owner, name=None) -> Structure:
