@@ -5,6 +5,8 @@ workers racing for the same row cannot both win), stamps the matching time, writ
 and emits the event after commit (websocket, webhook/alerts). Row first, message second.
 """
 
+import copy
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -55,7 +57,7 @@ def transition(task: Task, target: str, *, only_from=None, message: str = "", le
         text = f"status {previous} → {target}" + (f": {message}" if message else "")
         TaskLogLine.objects.create(task_id=task.pk, level=level, source="platform", message=text)
         task.refresh_from_db()
-        snapshot = task
+        snapshot = copy.copy(task)  # later transitions in this transaction must not change what we emit
         transaction.on_commit(lambda: _emit(snapshot, previous))
     return task
 
