@@ -4,22 +4,29 @@ Each serializer's field defaults are the MOFSimBench protocol values; ``PRESETS[
 overrides them for CPU demos and tests. ``validate_params(kind, data, preset)`` returns the
 complete parameter dict stored on the task, or raises ``ValidationError`` naming the field.
 Unknown keys are rejected: a typo must not silently fall back to a default.
+
+DFT reference values reach the (Django-free) executors as the optional ``reference`` parameter.
+A user may give one explicitly; otherwise ``run_params`` fills it at run time from
+``Structure.reference`` (built-in MOFSimBench structures carry DFT volume, B0, Cv and the path of
+the DFT-optimised structure). File paths in a reference are resolved and must stay inside
+``settings.DATA_DIR`` or ``settings.WORKDIR``.
 """
 
+from pathlib import Path
+
+from django.conf import settings
 from rest_framework import serializers
 
 from tasks_app import executors
+from tasks_app.executors.interaction_energy import GUESTS
 from tasks_app.executors.relax import FILTERS, OPTIMIZERS
+from tasks_app.executors.stability import VARIANTS
 
 PRESET_CHOICES = ("protocol", "quick")
 
 
-class TaskParams(serializers.Serializer):
-    PRESETS: dict[str, dict] = {"protocol": {}, "quick": {}}
-
-    d3 = serializers.BooleanField(
-        default=False, help_text="add D3(BJ) dispersion (torch-dftd, PBE, 40 Bohr cutoff) to the model"
-    )
+class StrictSerializer(serializers.Serializer):
+    """Rejects keys it does not declare."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -27,6 +34,59 @@ class TaskParams(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({key: ["unknown parameter"] for key in unknown})
         return super().to_internal_value(data)
+
+
+def resolve_data_path(value: str) -> str:
+    """Absolute path of a reference file; relative paths are taken from ``DATA_DIR``.
+
+    Symlinks and ``..`` are resolved before the check, so nothing outside DATA_DIR/WORKDIR
+    can be read through a parameter.
+    """
+    path = Path(value)
+    path = (path if path.is_absolute() else settings.DATA_DIR / path).resolve()
+    roots = [Path(settings.DATA_DIR).resolve(), Path(settings.WORKDIR).resolve()]
+    if not any(path.is_relative_to(root) for root in roots):
+        raise serializers.ValidationError("must be a file inside the data directory or the work directory")
+    if not path.is_file():
+        raise serializers.ValidationError(f"no such file: {value}")
+    return str(path)
+
+
+class StructureReference(StrictSerializer):
+    """DFT reference of a structure (keys as in ``Structure.reference``)."""
+
+    dft_structure = serializers.CharField(required=False, help_text="DFT-optimised structure file")
+    dft_volume = serializers.FloatField(required=False, min_value=1e-3, help_text="Å³")
+    dft_b0_gpa = serializers.FloatField(required=False)
+    dft_cv300_j_per_g_k = serializers.FloatField(required=False, min_value=0.0)
+    mass_amu = serializers.FloatField(required=False, min_value=0.0)
+
+    def validate_dft_structure(self, value):
+        return resolve_data_path(value)
+
+
+class InteractionReference(StrictSerializer):
+    """Reference energies (eV) and complex forces (eV/Å) for an interaction-energy task."""
+
+    interaction_energy_ev = serializers.FloatField(required=False)
+    e_total_ev = serializers.FloatField(required=False)
+    e_host_ev = serializers.FloatField(required=False)
+    e_guest_ev = serializers.FloatField(required=False)
+    forces_ev_per_a = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=3, max_length=3), required=False
+    )
+
+
+class TaskParams(StrictSerializer):
+    PRESETS: dict[str, dict] = {"protocol": {}, "quick": {}}
+
+    d3 = serializers.BooleanField(
+        default=False, help_text="add D3(BJ) dispersion (torch-dftd, PBE, 40 Bohr cutoff) to the model"
+    )
+
+
+def _reference_field():
+    return StructureReference(required=False, allow_null=True, default=None)
 
 
 class SinglePointParams(TaskParams):
@@ -45,6 +105,113 @@ class OptimizationParams(TaskParams):
     )
     fmax = serializers.FloatField(default=0.001, min_value=1e-6, max_value=10.0, help_text="eV/Å")
     steps = serializers.IntegerField(default=5000, min_value=1, max_value=100_000)
+    reference = _reference_field()
+
+
+class StabilityParams(TaskParams):
+    PRESETS = {
+        "protocol": {},
+        "quick": {"opt_fmax": 0.05, "opt_steps": 20, "nvt_steps": 20, "npt_steps": 50, "trajectory_interval": 10},
+    }
+
+    variant = serializers.ChoiceField(choices=VARIANTS, default="ambient")
+    opt_fmax = serializers.FloatField(default=0.001, min_value=1e-6, max_value=10.0, help_text="eV/Å, fixed cell")
+    opt_steps = serializers.IntegerField(default=1000, min_value=0, max_value=100_000)
+    nvt_steps = serializers.IntegerField(default=1000, min_value=0, max_value=10_000_000)
+    npt_steps = serializers.IntegerField(
+        default=None,
+        allow_null=True,
+        min_value=0,
+        max_value=10_000_000,
+        help_text="steps per NPT stage; null = protocol (ambient 50 000, ramp 20 000, copper 10 000)",
+    )
+    timestep_fs = serializers.FloatField(default=1.0, min_value=0.01, max_value=5.0)
+    temperature_k = serializers.FloatField(default=300.0, min_value=1.0, max_value=5000.0)
+    friction_per_fs = serializers.FloatField(
+        default=None, allow_null=True, min_value=1e-5, max_value=1.0, help_text="null = 0.01 (ramp: 0.002)"
+    )
+    tdamp_fs = serializers.FloatField(default=100.0, min_value=1.0, max_value=1e5)
+    pdamp_fs = serializers.FloatField(default=1000.0, min_value=1.0, max_value=1e6)
+    pressure_bar = serializers.FloatField(default=1.0, min_value=-1e5, max_value=1e6)
+    velocity_seed = serializers.IntegerField(default=0, min_value=0)
+    trajectory_interval = serializers.IntegerField(default=100, min_value=1, max_value=100_000)
+    ramp_temperatures_k = serializers.ListField(
+        child=serializers.FloatField(min_value=1.0, max_value=5000.0),
+        default=[300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0, 1000.0],
+        min_length=1,
+        max_length=50,
+    )
+    copper_high_temperature_k = serializers.FloatField(default=400.0, min_value=1.0, max_value=5000.0)
+    coordination = serializers.BooleanField(default=True, help_text="metal coordination (CrystalNN) metrics")
+    max_volume_change_pct = serializers.FloatField(
+        default=10.0, min_value=0.0, max_value=1000.0,
+        help_text="stable = |V_final/V_0 - 1| within this (mofsim's criterion, see docs/validation.md)",
+    )  # fmt: skip
+    max_coordination_change = serializers.FloatField(
+        default=None, allow_null=True, min_value=0.0, max_value=20.0,
+        help_text="optional: also require every metal's mean weighted CN to change by at most this",
+    )  # fmt: skip
+
+
+class BulkModulusParams(TaskParams):
+    PRESETS = {
+        "protocol": {},
+        "quick": {"relax_fmax": 0.02, "relax_steps": 100, "npoints": 7, "point_fmax": 0.02, "point_steps": 30},
+    }
+
+    relax_fmax = serializers.FloatField(default=0.001, min_value=1e-6, max_value=10.0)
+    relax_steps = serializers.IntegerField(default=1000, min_value=0, max_value=100_000)
+    npoints = serializers.IntegerField(default=11, min_value=5, max_value=51)
+    eps = serializers.FloatField(default=0.04, min_value=0.001, max_value=0.3, help_text="volumes (1 ± eps)·V0")
+    point_fmax = serializers.FloatField(default=0.001, min_value=1e-6, max_value=10.0)
+    point_steps = serializers.IntegerField(default=1000, min_value=0, max_value=100_000)
+    reference = _reference_field()
+
+
+class HeatCapacityParams(TaskParams):
+    PRESETS = {"protocol": {}, "quick": {"relax_fmax": 0.02, "relax_steps": 100}}
+
+    relax_fmax = serializers.FloatField(default=0.001, min_value=1e-6, max_value=10.0)
+    relax_steps = serializers.IntegerField(default=1000, min_value=0, max_value=100_000)
+    supercell = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=6), default=[1, 1, 1], min_length=3, max_length=3
+    )
+    displacement_a = serializers.FloatField(default=0.01, min_value=1e-4, max_value=0.1)
+    mesh_length = serializers.FloatField(default=100.0, min_value=1.0, max_value=1000.0, help_text="Å")
+    imaginary_threshold_thz = serializers.FloatField(default=0.1, min_value=0.0, max_value=10.0)
+    reference = _reference_field()
+
+
+class InteractionEnergyParams(TaskParams):
+    mode = serializers.ChoiceField(choices=("place_guest", "complex"), default="place_guest")
+    guest = serializers.ChoiceField(choices=GUESTS, required=False, allow_null=True, default=None)
+    guest_position = serializers.ListField(
+        child=serializers.FloatField(), min_length=3, max_length=3, required=False, allow_null=True, default=None
+    )
+    guest_rotation_deg = serializers.ListField(
+        child=serializers.FloatField(min_value=-360.0, max_value=360.0), min_length=3, max_length=3, default=[0, 0, 0]
+    )
+    guest_indices = serializers.ListField(
+        child=serializers.IntegerField(min_value=0), required=False, allow_null=True, default=None, max_length=1000
+    )
+    reference = InteractionReference(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        if attrs["mode"] == "place_guest":
+            errors = {}
+            if not attrs.get("guest"):
+                errors["guest"] = ["required when mode is place_guest"]
+            if attrs.get("guest_position") is None:
+                errors["guest_position"] = ["required when mode is place_guest ([x, y, z] in Å)"]
+            if attrs.get("guest_indices"):
+                errors["guest_indices"] = ["only for mode complex"]
+            if errors:
+                raise serializers.ValidationError(errors)
+        elif attrs.get("guest_position") is not None:
+            raise serializers.ValidationError({"guest_position": ["only for mode place_guest"]})
+        if attrs.get("guest_indices") and len(set(attrs["guest_indices"])) != len(attrs["guest_indices"]):
+            raise serializers.ValidationError({"guest_indices": ["indices must be distinct"]})
+        return attrs
 
 
 def validate_params(kind: str, data: dict | None, preset: str = "protocol") -> dict:
@@ -58,4 +225,30 @@ def validate_params(kind: str, data: dict | None, preset: str = "protocol") -> d
     merged = {**cls.PRESETS.get(preset, {}), **(data or {})}
     serializer = cls(data=merged)
     serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return _plain(serializer.validated_data)
+
+
+def _plain(value):
+    """Nested serializers return OrderedDicts; tasks store plain JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def run_params(kind: str, params: dict, structure_reference: dict | None) -> dict:
+    """Parameters handed to the executor: ``params`` plus the structure's DFT reference.
+
+    Only kinds whose ``reference`` is a ``StructureReference`` get one, and only when the task's
+    own params did not set it. The stored reference passes the same validation as user input.
+    """
+    fields = executors.get(kind).load_params()().fields
+    if not isinstance(fields.get("reference"), StructureReference) or params.get("reference"):
+        return params
+    known = {k: v for k, v in (structure_reference or {}).items() if k in StructureReference().fields}
+    if not known:
+        return params
+    ref = StructureReference(data=known)
+    ref.is_valid(raise_exception=True)
+    return {**params, "reference": _plain(ref.validated_data)}

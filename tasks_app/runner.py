@@ -9,6 +9,7 @@ archives the artifacts.
 
 import json
 import logging
+import math
 import sys
 import time
 import traceback as tb
@@ -21,12 +22,13 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 
 from models_app import cache
 from models_app.devices import device_info, pick_device
-from models_app.loaders import package_versions
+from models_app.loaders import D3_CUTOFF_A, package_versions
 from tasks_app import events, executors
-from tasks_app.archive import archive_artifacts, sha256_file
+from tasks_app.archive import archive_artifacts
 from tasks_app.choices import TaskStatus
 from tasks_app.executors.base import ExecutorError, Reporter, TaskCancelled
 from tasks_app.models import Task, TaskLogLine, TaskMetricPoint
+from tasks_app.params import run_params
 from tasks_app.state import IllegalTransition, transition
 
 logger = logging.getLogger(__name__)
@@ -104,6 +106,7 @@ def provenance(task: Task, device: str, wall_s: float, steps: int) -> dict:
         if model is None
         else {"name": model.name, "family": model.family, "sha256": model.sha256, "config": model.config},
         "d3": bool(task.params.get("d3")),
+        "d3_settings": d3_settings() if task.params.get("d3") else None,
         "structure": None
         if structure is None
         else {"name": structure.name, "sha256": structure.sha256, "n_atoms": structure.n_atoms},
@@ -120,10 +123,16 @@ def provenance(task: Task, device: str, wall_s: float, steps: int) -> dict:
     }
 
 
-def load_structure(task: Task):
-    from ase.io import read
+def d3_settings() -> dict:
+    """What ``models_app.loaders.build_d3`` adds, recorded with every D3 result."""
+    from importlib.metadata import version
 
-    return read(task.structure.absolute_path)
+    return {"package": "torch-dftd", "version": version("torch-dftd"), "xc": "pbe", "damping": "bj",
+            "cutoff_a": D3_CUTOFF_A}  # fmt: skip
+
+
+def load_structure(task: Task):
+    return task.structure.read_atoms()
 
 
 def execute_task(task: Task, device: str | None = None) -> Task:
@@ -144,9 +153,11 @@ def execute_task(task: Task, device: str | None = None) -> Task:
         if entry.needs_model:
             reporter.log(f"loading model {task.model.name} on {device}")
             calc = cache.get_calculator(task.model.spec(), device, d3=task.params.get("d3", False))
-        result = entry.load_run()(atoms, calc, task.params, reporter)
+        params = run_params(task.kind, task.params, task.structure.reference if task.structure_id else None)
+        result = entry.load_run()(atoms, calc, params, reporter)
         wall = time.perf_counter() - started
         result["provenance"] = provenance(task, device, wall, reporter.step)
+        result = json_safe(result)
         reporter.flush(reporter.points[-1] if reporter.points else None)
     except TaskCancelled:
         reporter.log("stopped: task was cancelled", "WARNING")
@@ -169,13 +180,37 @@ def execute_task(task: Task, device: str | None = None) -> Task:
         return _refresh(task)
     finally:
         reporter.close()
-    _finish_files(task, reporter, result)
-    _safe_transition(task, S.COMPLETED, result=result)
+    try:
+        _finish_files(task, reporter, result)
+        _safe_transition(task, S.COMPLETED, result=result)
+    except Exception as exc:  # noqa: BLE001 - a result we cannot store must not leave the task RUNNING
+        logger.exception("storing the result of task %s failed", task.pk)
+        _safe_transition(task, S.FAILED, error=f"could not store the result: {type(exc).__name__}: {exc}",
+                         traceback=strip_paths(tb.format_exc()), level="ERROR")  # fmt: skip
     return _refresh(task)
 
 
+def json_safe(value):
+    """Plain JSON for the database (PostgreSQL's jsonb has no NaN): numpy → Python, NaN/inf → None."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return json_safe(value.tolist())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
 def _finish_files(task: Task, reporter: TaskReporter, result: dict | None) -> None:
-    (reporter.workdir / "metrics.json").write_text(json.dumps(reporter.points))
+    # The progress series is metrics.json, unless the executor wrote its own metrics.json (a
+    # training job's per-fold metrics): then the series goes to series.json.
+    metrics = reporter.workdir / "metrics.json"
+    series = reporter.workdir / ("series.json" if metrics.exists() else "metrics.json")
+    series.write_text(json.dumps(reporter.points))
     if result is not None:
         (reporter.workdir / "result.json").write_text(json.dumps(result, indent=2, default=str))
     log_path = settings.WORKDIR / "logs" / f"{task.pk}.log"
@@ -194,6 +229,3 @@ def _safe_transition(task: Task, target: str, **fields) -> None:
 def _refresh(task: Task) -> Task:
     task.refresh_from_db()
     return task
-
-
-__all__ = ["execute_task", "TaskReporter", "artifacts_dir", "sha256_file"]

@@ -53,3 +53,47 @@ register(
         "tasks_app.params.OptimizationParams",
     )
 )
+register(
+    ExecutorEntry("stability", "MD stability", "tasks_app.executors.stability.run", "tasks_app.params.StabilityParams")
+)
+register(
+    ExecutorEntry(
+        "bulk_modulus", "Bulk modulus", "tasks_app.executors.bulk_modulus.run", "tasks_app.params.BulkModulusParams"
+    )
+)
+register(
+    ExecutorEntry(
+        "heat_capacity",
+        "Heat capacity",
+        "tasks_app.executors.heat_capacity.run",
+        "tasks_app.params.HeatCapacityParams",
+    )
+)
+register(
+    ExecutorEntry(
+        "interaction_energy",
+        "Host–guest interaction energy",
+        "tasks_app.executors.interaction_energy.run",
+        "tasks_app.params.InteractionEnergyParams",
+    )
+)
+register(
+    ExecutorEntry(
+        "train_dms",
+        "Train DMS fitness model",
+        "tasks_app.training.jobs.run_train_dms",
+        "tasks_app.training.params.TrainDMSParams",
+        needs_structure=False,
+        needs_model=False,
+    )
+)
+register(
+    ExecutorEntry(
+        "train_mace",
+        "Train / fine-tune MACE",
+        "tasks_app.training.jobs.run_train_mace",
+        "tasks_app.training.params.TrainMACEParams",
+        needs_structure=False,
+        needs_model=False,
+    )
+)

@@ -1,17 +1,17 @@
-"""Structure optimization, MOFSimBench protocol: LBFGS + FrechetCellFilter, fmax 0.001, ≤5000 steps."""
+"""Structure optimization, MOFSimBench protocol: LBFGS + FrechetCellFilter, fmax 0.001, ≤5000 steps.
 
-from ase.io import Trajectory, write
+Besides convergence and energies the result compares the relaxed structure with the input
+(RMSD, cell changes) and — when ``params["reference"]`` names a DFT-optimised structure and/or
+volume — with DFT: RMSD to the DFT structure (only if the atom counts match, as in the
+benchmark), volume deviation and whether it is within the paper's ±10 % window.
+"""
 
+from ase.io import Trajectory, read, write
+
+from tasks_app.executors.metrics import cell_change, cell_summary, position_rmsd
 from tasks_app.executors.relax import relax
 
-
-def cell_summary(atoms) -> dict:
-    lengths_angles = atoms.cell.cellpar()
-    return {
-        "volume_a3": float(atoms.get_volume()),
-        "cell_lengths_a": [float(x) for x in lengths_angles[:3]],
-        "cell_angles_deg": [float(x) for x in lengths_angles[3:]],
-    }
+DFT_VOLUME_WINDOW_PCT = 10.0  # paper metric: share of structures within ±10 % of the DFT volume
 
 
 def run(atoms, calculator, params, report) -> dict:
@@ -39,11 +39,44 @@ def run(atoms, calculator, params, report) -> dict:
         "n_atoms": len(atoms),
         "initial": before,
         "final": after,
-        "volume_change_pct": 100.0 * (after["volume_a3"] / before["volume_a3"] - 1.0),
+        **cell_change(before, after),
+        "rmsd_to_input_a": position_rmsd(initial, atoms),
     }
+    reference = params.get("reference") or {}
+    if reference:
+        result["dft"] = compare_with_dft(initial, atoms, reference, report)
     report.log(
         f"{'converged' if outcome['converged'] else 'NOT converged'} after {outcome['steps']} steps; "
-        f"E = {outcome['final_energy_ev']:.4f} eV; ΔV = {result['volume_change_pct']:+.2f} %",
+        f"E = {outcome['final_energy_ev']:.4f} eV; ΔV = {result['volume_change_pct']:+.2f} %; "
+        f"RMSD to input {result['rmsd_to_input_a']:.4f} Å",
         level="INFO" if outcome["converged"] else "WARNING",
     )
     return result
+
+
+def compare_with_dft(initial, relaxed, reference: dict, report) -> dict:
+    """Relaxed (and input) structure vs the DFT-optimised reference."""
+    out: dict = {"reference": reference}
+    dft_volume = reference.get("dft_volume")
+    path = reference.get("dft_structure")
+    if path:
+        dft = read(path)
+        dft_cell = cell_summary(dft)
+        out["structure"] = dft_cell
+        out["final_vs_dft"] = cell_change(dft_cell, cell_summary(relaxed))
+        if len(dft) == len(relaxed):
+            out["rmsd_final_to_dft_a"] = position_rmsd(dft, relaxed)
+            out["rmsd_input_to_dft_a"] = position_rmsd(dft, initial)
+        else:
+            out["rmsd_final_to_dft_a"] = None
+            report.log(f"DFT structure has {len(dft)} atoms, ours {len(relaxed)}: no RMSD to DFT", "WARNING")
+        dft_volume = dft_volume or dft_cell["volume_a3"]
+    if dft_volume:
+        out["dft_volume_a3"] = dft_volume
+        out["volume_vs_dft_pct"] = float(100.0 * (relaxed.get_volume() / dft_volume - 1.0))
+        out["input_volume_vs_dft_pct"] = float(100.0 * (initial.get_volume() / dft_volume - 1.0))
+        out["within_10pct_of_dft_volume"] = bool(abs(out["volume_vs_dft_pct"]) <= DFT_VOLUME_WINDOW_PCT)
+        report.log(
+            f"volume vs DFT: {out['volume_vs_dft_pct']:+.2f} % (input was {out['input_volume_vs_dft_pct']:+.2f} %)"
+        )
+    return out
