@@ -1,0 +1,113 @@
+"""Benchmark pages: run list, new-run form, live report (HTMX polling), comparison.
+
+The report page polls ``_benchmark_live.html`` every few seconds; once every task is terminal
+the fragment comes back with status 286 and HTMX stops polling. Plots are inline SVG drawn on
+the server (``svg``), so they refresh with the fragment and need no JavaScript library.
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from rest_framework.exceptions import NotFound, ValidationError
+
+from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
+from tasks_app.api.benchmarks import annotated_runs, comparison, parse_run_ids
+from tasks_app.benchmarks import collect, table
+from tasks_app.benchmarks.forms import BenchmarkForm
+from tasks_app.benchmarks.services import visible_runs
+from tasks_app.benchmarks.svg import report_plots
+
+POLL_SECONDS = 3
+
+
+def _safe_plots(named_rows) -> list[dict]:
+    # The SVG markup is built from numbers and escaped text in ``svg``; nothing user-typed is raw.
+    return [{"title": p["title"], "svg": mark_safe(p["svg"])} for p in report_plots(named_rows)]  # noqa: S308
+
+
+def report_context(run) -> dict:
+    data = collect.build_report(run)
+    columns = data["_columns"]
+    return {
+        "run": run,
+        "params_json": json.dumps(run.params, sort_keys=True),
+        "report": data,
+        "columns": columns,
+        "table_rows": [(row, table.format_row(row, columns)) for row in data["rows"]],
+        "plots": _safe_plots([(run.model.name, data["rows"])]),
+        "finished": data["summary"]["all_finished"],
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+@login_required
+def benchmark_list(request):
+    qs = annotated_runs(request.user).order_by("-created_at")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "tasks_app/benchmark_list.html", {"page": page})
+
+
+@login_required
+def benchmark_create(request):
+    initial = {"structure_set": "essential", "kind": "optimization"}
+    form = BenchmarkForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        run = form.submit()
+        if run is not None:
+            messages.success(request, f"Benchmark run with {run.tasks.count()} task(s) queued.")
+            return redirect("tasks_app:benchmark_detail", pk=run.pk)
+    return render(request, "tasks_app/benchmark_create.html", {"form": form})
+
+
+@login_required
+def benchmark_detail(request, pk):
+    run = get_object_or_404(visible_runs(request.user), pk=pk)
+    context = report_context(run)
+    if is_partial(request):
+        response = render(request, "tasks_app/partials/_benchmark_live.html", context)
+        if context["finished"]:
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    return render(request, "tasks_app/benchmark_detail.html", context)
+
+
+@login_required
+def benchmark_compare(request):
+    raw = ",".join(request.GET.getlist("runs"))
+    try:
+        data = comparison(request.user, parse_run_ids(raw))
+    except ValidationError as exc:
+        messages.error(request, f"Cannot compare: {'; '.join(map(str, exc.detail.get('runs', [])))}")
+        return redirect("tasks_app:benchmark_list")
+    except NotFound as exc:
+        messages.error(request, str(exc.detail))
+        return redirect("tasks_app:benchmark_list")
+    reports = data["_reports"]
+    summaries = [table.summary_items(r["summary"]) for r in reports]
+    labels = [label for label, _ in summaries[0]]
+    for items in summaries[1:]:
+        labels += [label for label, _ in items if label not in labels]
+    summary_table = [(label, [dict(items).get(label, "—") for items in summaries]) for label in labels]
+    metric_column = next((c for c in table.OPTIONAL + table.BASE if c.key == data["metric"]), None)
+    fmt = metric_column.fmt if metric_column else ""
+    structures = [
+        {
+            **s,
+            "cells": [table.format_value(v, fmt) for v in s["values"]],
+            "reference_text": table.format_value(s["reference"], fmt),
+        }
+        for s in data["structures"]
+    ]
+    context = {
+        "data": data,
+        "runs": data["runs"],
+        "summary_table": summary_table,
+        "structures": structures,
+        "metric_label": metric_column.label if metric_column else data["metric"],
+        "plots": _safe_plots([(f"{r['run']['model']} ({r['run']['id'][:8]})", r["rows"]) for r in reports]),
+    }
+    return render(request, "tasks_app/benchmark_compare.html", context)

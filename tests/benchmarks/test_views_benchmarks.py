@@ -1,0 +1,101 @@
+"""Benchmark pages: list, create form, live report (HTMX fragment, 286 when done), comparison."""
+
+import pytest
+
+from tasks_app.benchmarks.services import create_benchmark_run
+from tasks_app.models import BenchmarkRun
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def web(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def run(owner, cu_set, emt):
+    return create_benchmark_run(owner=owner, kind="optimization", model=emt, structure_set=cu_set, preset="quick")
+
+
+def finish(run, run_inline):
+    for task in run.tasks.all():
+        run_inline(task, device="cpu")
+
+
+def test_the_list_shows_only_my_runs(web, client, run, outsider, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        page = web.get("/benchmarks/")
+    assert page.status_code == 200
+    assert str(run.pk) in page.content.decode() and "0 / 2" in page.content.decode()
+    client.force_login(outsider)
+    assert str(run.pk) not in client.get("/benchmarks/").content.decode()
+    assert client.get(f"/benchmarks/{run.pk}/").status_code == 404
+
+
+def test_the_form_creates_a_run(web, cu_set, emt):
+    response = web.post(
+        "/benchmarks/new/",
+        {
+            "kind": "optimization",
+            "model": "emt",
+            "structure_set": "cu-pair",
+            "preset": "quick",
+            "priority": 1,
+            "params": '{"fmax": 0.04}',
+        },
+    )
+    run = BenchmarkRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/benchmarks/{run.pk}/"
+    assert run.tasks.count() == 2 and run.params["fmax"] == 0.04
+
+
+def test_the_form_shows_parameter_errors(web, cu_set, emt):
+    response = web.post(
+        "/benchmarks/new/",
+        {
+            "kind": "optimization",
+            "model": "emt",
+            "structure_set": "cu-pair",
+            "preset": "quick",
+            "priority": 1,
+            "params": '{"fmax": "lots"}',
+        },
+    )
+    assert response.status_code == 200 and "fmax" in response.content.decode()
+    assert not BenchmarkRun.objects.exists()
+
+
+def test_the_report_polls_while_running_and_stops_with_286(web, run, run_inline):
+    page = web.get(f"/benchmarks/{run.pk}/").content.decode()
+    assert 'hx-trigger="every 3s"' in page and "QUEUED" in page
+    assert f"/api/v1/benchmarks/{run.pk}/report.csv" in page
+
+    fragment = web.get(f"/benchmarks/{run.pk}/", **HX)
+    assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
+
+    finish(run, run_inline)
+    fragment = web.get(f"/benchmarks/{run.pk}/", **HX)
+    body = fragment.content.decode()
+    assert fragment.status_code == 286
+    assert "hx-trigger" not in body and "COMPLETED" in body
+    assert "Within ±10 % of DFT volume" in body
+    assert body.count("<svg") == 2  # volume parity plot + volume-change histogram (no B0/Cv data)
+    assert "Volume: predicted vs DFT" in body and "Cu-wide" in body
+
+
+def test_the_comparison_page_puts_runs_side_by_side(web, run, owner, cu_set, emt, run_inline):
+    other = create_benchmark_run(
+        owner=owner, kind="optimization", model=emt, structure_set=cu_set, preset="quick", params={"fmax": 0.1}
+    )
+    finish(run, run_inline)
+    finish(other, run_inline)
+    page = web.get(f"/benchmarks/compare/?runs={run.pk}&runs={other.pk}")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert body.count(f"/benchmarks/{run.pk}/") == 1 and body.count(f"/benchmarks/{other.pk}/") == 1
+    assert "ΔV vs DFT (%) per structure" in body and "<svg" in body
+    assert web.get(f"/benchmarks/compare/?runs={run.pk}").status_code == 302  # needs two
