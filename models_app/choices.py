@@ -17,3 +17,11 @@ class ValidationStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     VALID = "valid", "Valid"
     INVALID = "invalid", "Invalid"
+
+
+class DatasetKind(models.TextChoices):
+    """What a training dataset holds; decides which validator and which trainer apply."""
+
+    FASTA = "fasta", "Sequences (FASTA)"
+    DMS = "dms", "Fitness scores (ProteinGym DMS table)"
+    STRUCTURES = "structures", "Labelled structures (extXYZ)"

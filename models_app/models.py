@@ -1,9 +1,11 @@
 """The MLIP registry: which potentials exist and how a worker builds a calculator for one."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
-from models_app.choices import ModelFamily, ModelSource, ValidationStatus
+from models_app.choices import DatasetKind, ModelFamily, ModelSource, ValidationStatus
 
 
 class MLModel(models.Model):
@@ -42,3 +44,36 @@ class MLModel(models.Model):
         if self.model_path:
             spec["model_path"] = str(settings.WORKDIR / self.model_path)
         return spec
+
+
+class TrainingDataset(models.Model):
+    """An uploaded, validated training data file under ``<WORKDIR>/raw/<project>/``.
+
+    The row is written only after the file parsed (models_app.datasets.store), so every dataset a
+    job can name is known to be readable; ``summary`` keeps what validation learned (columns,
+    record counts, sequence length, elements) so pages and the job API need not reopen the file.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="training_datasets")
+    project = models.CharField(max_length=150)
+    kind = models.CharField(max_length=20, choices=DatasetKind.choices)
+    file_format = models.CharField(max_length=10, help_text="fasta, csv, tsv or extxyz")
+    path = models.CharField(max_length=500, unique=True, help_text="file relative to WORKDIR")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.PositiveBigIntegerField()
+    n_records = models.PositiveIntegerField(help_text="sequences, table rows or frames")
+    summary = models.JSONField(default=dict, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, help_text="upload time")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+    @property
+    def absolute_path(self):
+        return settings.WORKDIR / self.path

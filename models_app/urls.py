@@ -3,4 +3,7 @@ from django.urls import path
 from models_app import views
 
 app_name = "models_app"
-urlpatterns = [path("", views.model_list, name="model_list")]
+urlpatterns = [
+    path("", views.model_list, name="model_list"),
+    path("datasets/", views.dataset_list, name="dataset_list"),
+]

@@ -1,9 +1,61 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Model and training-dataset pages. Uploads reuse the API's storage service (same checks)."""
 
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from models_app.api.datasets import visible_datasets
+from models_app.datasets import DatasetError
+from models_app.datasets.store import SizeLimitedUploadHandler, store_uploaded
 from models_app.models import MLModel
 
 
 @login_required
 def model_list(request):
     return render(request, "models_app/model_list.html", {"models": MLModel.objects.order_by("name")})
+
+
+class DatasetUploadForm(forms.Form):
+    file = forms.FileField(help_text="FASTA, CSV/TSV (ProteinGym DMS columns) or extXYZ with energies and forces")
+    name = forms.CharField(max_length=200, required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+@csrf_exempt  # the CSRF check runs below, after the size-limit handler is in place
+@login_required
+def dataset_list(request):
+    """List the user's datasets; POST uploads one (errors re-render the form with status 400)."""
+    handler = SizeLimitedUploadHandler(request)
+    request.upload_handlers.insert(0, handler)
+    return _dataset_list(request, handler)
+
+
+@csrf_protect
+def _dataset_list(request, handler):
+    status = 200
+    if request.method == "POST":
+        form = DatasetUploadForm(request.POST, request.FILES)
+        if handler.exceeded:
+            form.add_error(None, f"file is larger than the limit of {handler.limit} bytes")
+        elif form.is_valid():
+            try:
+                dataset = store_uploaded(
+                    form.cleaned_data["file"],
+                    request.user,
+                    name=form.cleaned_data["name"] or None,
+                    description=form.cleaned_data["description"],
+                )
+            except DatasetError as exc:
+                form.add_error("file", str(exc))
+            else:
+                messages.success(
+                    request, f"Uploaded {dataset.name}: {dataset.n_records} records, sha256 {dataset.sha256[:12]}…"
+                )
+                return redirect("models_app:dataset_list")
+        status = 400
+    else:
+        form = DatasetUploadForm()
+    datasets = visible_datasets(request.user).order_by("-created_at")[:200]
+    return render(request, "models_app/dataset_list.html", {"form": form, "datasets": datasets}, status=status)

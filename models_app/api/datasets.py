@@ -1,0 +1,148 @@
+"""Training dataset API: upload (multipart, size-limited, validated), SQLite import, list, get, download."""
+
+import json
+
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from models_app.datasets import DatasetError
+from models_app.datasets.store import SizeLimitedUploadHandler, UploadTooLarge, import_sqlite, store_uploaded
+from models_app.models import TrainingDataset
+from mofsim_site.api.errors import error_response
+
+
+def visible_datasets(user):
+    qs = TrainingDataset.objects.select_related("owner")
+    return qs if user.is_staff else qs.filter(owner=user)
+
+
+class TrainingDatasetSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TrainingDataset
+        fields = [
+            "id",
+            "url",
+            "name",
+            "owner",
+            "project",
+            "kind",
+            "file_format",
+            "path",
+            "sha256",
+            "size_bytes",
+            "n_records",
+            "summary",
+            "description",
+            "created_at",
+        ]
+
+    def get_url(self, obj):
+        return reverse("api:dataset-detail", kwargs={"pk": obj.pk}, request=self.context.get("request"))
+
+
+class UploadForm(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200, allow_blank=True)
+    project = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class LimitedUploadMixin:
+    """Put the size-limit handler first, before authentication (CSRF) can parse the body."""
+
+    def initialize_request(self, request, *args, **kwargs):
+        self.upload_handler = SizeLimitedUploadHandler(request)
+        request.upload_handlers.insert(0, self.upload_handler)
+        return super().initialize_request(request, *args, **kwargs)
+
+
+def _too_large(request, handler):
+    return error_response(
+        "too_large",
+        f"file: larger than the limit of {handler.limit} bytes",
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        request,
+    )
+
+
+class DatasetList(LimitedUploadMixin, generics.ListCreateAPIView):
+    """``GET`` your datasets; ``POST`` multipart ``file`` (+ ``name``, ``project``, ``description``)."""
+
+    serializer_class = TrainingDatasetSerializer
+
+    def get_queryset(self):
+        qs = visible_datasets(self.request.user).order_by("-created_at")
+        kind = self.request.query_params.get("kind")
+        return qs.filter(kind=kind) if kind else qs
+
+    def create(self, request, *args, **kwargs):
+        handler = self.upload_handler
+        uploaded = request.FILES.get("file")
+        if handler.exceeded:
+            return _too_large(request, handler)
+        if uploaded is None:
+            raise ValidationError({"file": ["a file is required (multipart field 'file')"]})
+        form = UploadForm(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            dataset = store_uploaded(uploaded, request.user, **{k: v for k, v in form.validated_data.items() if v})
+        except UploadTooLarge as exc:
+            return error_response("too_large", f"file: {exc}", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, request)
+        except DatasetError as exc:
+            raise ValidationError({"file": [str(exc)]}) from exc
+        body = TrainingDatasetSerializer(dataset, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class DatasetDetail(generics.RetrieveAPIView):
+    serializer_class = TrainingDatasetSerializer
+
+    def get_object(self):
+        return get_object_or_404(visible_datasets(self.request.user), pk=self.kwargs["pk"])
+
+
+class DatasetDownload(APIView):
+    def get(self, request, pk):
+        dataset = get_object_or_404(visible_datasets(request.user), pk=pk)
+        return FileResponse(open(dataset.absolute_path, "rb"), as_attachment=True, filename=dataset.path.split("/")[-1])
+
+
+class DatasetImportSqlite(LimitedUploadMixin, APIView):
+    """``POST`` multipart ``file`` (SQLite) + ``filter`` (JSON list of {field, op, value}) + ``name``."""
+
+    def post(self, request):
+        handler = self.upload_handler
+        uploaded = request.FILES.get("file")
+        if handler.exceeded:
+            return _too_large(request, handler)
+        if uploaded is None:
+            raise ValidationError({"file": ["an SQLite file is required (multipart field 'file')"]})
+        raw = request.data.get("filter", "[]")
+        try:
+            conditions = json.loads(raw) if isinstance(raw, str) else raw
+        except json.JSONDecodeError as exc:
+            raise ValidationError({"filter": [f"not valid JSON: {exc.msg}"]}) from exc
+        form = UploadForm(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            dataset = import_sqlite(
+                uploaded,
+                request.user,
+                conditions,
+                name=form.validated_data.get("name") or None,
+                project=form.validated_data.get("project"),
+            )
+        except UploadTooLarge as exc:
+            return error_response("too_large", f"file: {exc}", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, request)
+        except DatasetError as exc:
+            field = "filter" if str(exc).startswith("filter") else "file"
+            raise ValidationError({field: [str(exc)]}) from exc
+        body = TrainingDatasetSerializer(dataset, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -1,0 +1,209 @@
+"""Storing a training dataset: stream to WORKDIR with a size limit and SHA-256, validate, save.
+
+Like structure uploads: the bytes go to a temporary file under ``<WORKDIR>/tmp`` first, are
+validated there, and only then move to ``<WORKDIR>/raw/<project>/<sha12>-<name>``; the row is
+created last, so a failed upload leaves nothing behind. ``SizeLimitedUploadHandler`` stops a
+multipart upload as soon as it passes the limit instead of spooling gigabytes first.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.db import transaction
+
+from models_app.choices import DatasetKind
+from models_app.datasets import DatasetError
+from models_app.models import TrainingDataset
+from mofsim_site.files import UploadTooLarge as FileTooLarge
+from mofsim_site.files import file_chunks, safe_filename, sha256_file, stage_upload
+
+# extension -> (file_format, kind)
+FORMATS = {
+    ".fasta": ("fasta", DatasetKind.FASTA),
+    ".fa": ("fasta", DatasetKind.FASTA),
+    ".faa": ("fasta", DatasetKind.FASTA),
+    ".csv": ("csv", DatasetKind.DMS),
+    ".tsv": ("tsv", DatasetKind.DMS),
+    ".extxyz": ("extxyz", DatasetKind.STRUCTURES),
+    ".xyz": ("extxyz", DatasetKind.STRUCTURES),
+}
+
+
+class UploadTooLarge(DatasetError):
+    pass
+
+
+class SizeLimitedUploadHandler(FileUploadHandler):
+    """First in the handler chain: counts file bytes and aborts the upload past ``limit``."""
+
+    def __init__(self, request=None, limit: int | None = None):
+        super().__init__(request)
+        self.limit = limit or settings.DATASET_UPLOAD_MAX_BYTES
+        self.received = 0
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def format_for(filename: str) -> tuple[str, str]:
+    suffix = Path(filename).suffix.lower()
+    if suffix not in FORMATS:
+        raise DatasetError(f"unsupported file type {suffix or '(none)'!r}; use one of {', '.join(sorted(FORMATS))}")
+    return FORMATS[suffix]
+
+
+def validate_file(path: Path, file_format: str) -> dict:
+    """Summary dict (with ``n_records``) of a dataset file, or ``DatasetError``."""
+    if path.stat().st_size == 0:
+        raise DatasetError("empty file")
+    if file_format == "fasta":
+        from models_app.datasets.fasta import validate_fasta
+
+        return validate_fasta(path)
+    if file_format in ("csv", "tsv"):
+        from models_app.datasets.dms import validate_dms
+
+        return validate_dms(path, file_format)
+    if file_format == "extxyz":
+        from models_app.datasets.extxyz import validate_extxyz
+
+        return validate_extxyz(path)
+    raise DatasetError(f"unknown format {file_format!r}")
+
+
+def project_dir(project: str) -> Path:
+    target = (settings.WORKDIR / "raw" / safe_filename(project, "default")).resolve()
+    if not target.is_relative_to(settings.WORKDIR / "raw"):
+        raise DatasetError("project leaves WORKDIR")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def temp_file(suffix: str = "") -> tuple[int, Path]:
+    tmp_dir = settings.WORKDIR / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=tmp_dir, suffix=suffix)
+    return fd, Path(name)
+
+
+def _stage(chunks, filename: str, limit: int):
+    try:
+        return stage_upload(chunks, filename, limit)
+    except FileTooLarge as exc:
+        raise UploadTooLarge(str(exc)) from exc
+
+
+def store_dataset(
+    *,
+    chunks,
+    filename: str,
+    owner,
+    project: str | None = None,
+    name: str | None = None,
+    description: str = "",
+    limit: int | None = None,
+    extra_summary: dict | None = None,
+) -> TrainingDataset:
+    limit = limit or settings.DATASET_UPLOAD_MAX_BYTES
+    clean = safe_filename(filename, "dataset")
+    file_format, kind = format_for(clean)
+    staged = _stage(chunks, clean, limit)
+    try:
+        summary = validate_file(staged.path, file_format)
+        directory = project_dir(project or owner.get_username())
+        target = directory / f"{staged.sha256[:12]}-{clean}"
+        existing = TrainingDataset.objects.filter(path=str(target.relative_to(settings.WORKDIR))).first()
+        if existing is not None:
+            staged.discard()
+            # Same bytes, same name, same project: one file on disk, and the caller gets that row.
+            if existing.owner_id == owner.pk:
+                return existing
+            raise DatasetError("this file already exists in that project under another owner")
+        staged.promote(directory, clean)
+        with transaction.atomic():
+            return TrainingDataset.objects.create(
+                name=(name or Path(clean).stem)[:200],
+                owner=owner,
+                project=target.parent.name,
+                kind=kind,
+                file_format=file_format,
+                path=str(target.relative_to(settings.WORKDIR)),
+                sha256=staged.sha256,
+                size_bytes=staged.size,
+                n_records=summary.pop("n_records"),
+                summary={**summary, **(extra_summary or {})},
+                description=description,
+            )
+    except BaseException:
+        staged.discard()
+        raise
+
+
+def store_uploaded(uploaded, owner, **kwargs) -> TrainingDataset:
+    """From a Django ``UploadedFile`` (already on disk under WORKDIR/tmp if large)."""
+    limit = settings.DATASET_UPLOAD_MAX_BYTES
+    if uploaded.size is not None and uploaded.size > limit:
+        raise UploadTooLarge(f"file is larger than the limit of {limit} bytes")
+    return store_dataset(chunks=uploaded.chunks(), filename=uploaded.name, owner=owner, **kwargs)
+
+
+def store_path(path: Path, owner, **kwargs) -> TrainingDataset:
+    return store_dataset(chunks=file_chunks(path), filename=Path(path).name, owner=owner, **kwargs)
+
+
+def import_sqlite(uploaded, owner, conditions, name: str | None = None, project: str | None = None) -> TrainingDataset:
+    """Filter rows out of an uploaded SQLite file into a new DMS CSV dataset."""
+    from models_app.datasets.sqlite_import import export_rows
+
+    source = _stage(uploaded.chunks(), uploaded.name, settings.DATASET_UPLOAD_MAX_BYTES)
+    out_fd, csv_tmp = temp_file(".csv")
+    os.close(out_fd)
+    try:
+        counts = export_rows(source.path, conditions, csv_tmp)
+        stem = Path(safe_filename(uploaded.name, "import")).stem
+        return store_dataset(
+            chunks=file_chunks(csv_tmp),
+            filename=f"{stem}.csv",
+            owner=owner,
+            project=project,
+            name=name or stem,
+            extra_summary={"imported_from": {"sqlite_sha256": source.sha256, "filter": conditions, **counts}},
+        )
+    finally:
+        source.discard()
+        csv_tmp.unlink(missing_ok=True)
+
+
+def register_in_place(path: Path, owner, name: str | None = None) -> TrainingDataset:
+    """Register a file already under ``<WORKDIR>/raw/`` (copied there by an operator) without moving it."""
+    path = Path(path).resolve()
+    if not path.is_relative_to(settings.WORKDIR / "raw") or not path.is_file():
+        raise DatasetError("only files under WORKDIR/raw/ can be registered in place")
+    limit = settings.DATASET_UPLOAD_MAX_BYTES
+    if path.stat().st_size > limit:
+        raise UploadTooLarge(f"file is larger than the limit of {limit} bytes")
+    file_format, kind = format_for(path.name)
+    summary = validate_file(path, file_format)
+    return TrainingDataset.objects.create(
+        name=(name or path.stem)[:200],
+        owner=owner,
+        project=path.parent.name,
+        kind=kind,
+        file_format=file_format,
+        path=str(path.relative_to(settings.WORKDIR)),
+        sha256=sha256_file(path),
+        size_bytes=path.stat().st_size,
+        n_records=summary.pop("n_records"),
+        summary=summary,
+    )
