@@ -9,9 +9,12 @@ def parse_database_url(url: str) -> dict:
     parsed = urlparse(url)
     if parsed.scheme in {"postgres", "postgresql"}:
         options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        name = unquote(parsed.path.lstrip("/"))
         return {
             "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parsed.path.lstrip("/")),
+            "NAME": name,
+            # Explicit, so a forked test server (channels' live server) finds the same database.
+            "TEST": {"NAME": f"test_{name}"},
             "USER": unquote(parsed.username or ""),
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "",

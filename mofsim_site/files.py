@@ -85,3 +85,10 @@ def stage_upload(chunks, filename: str, limit: int) -> StagedFile:
 def file_chunks(path: Path, size: int = 1024 * 1024):
     with open(path, "rb") as fh:
         yield from iter(lambda: fh.read(size), b"")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    for chunk in file_chunks(path):
+        digest.update(chunk)
+    return digest.hexdigest()

@@ -147,7 +147,10 @@ DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_NAMESPACE}-channels"},
+        # redis-py >= 6 defaults socket_timeout to 5 s, the same as channels_redis' blocking
+        # BZPOPMIN (brpop_timeout = 5), so every idle websocket consumer died with "Timeout
+        # reading from ..." and browsers kept reconnecting. Reads must outlast the block.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "prefix": f"{REDIS_NAMESPACE}-channels"},
     }
 }
 
@@ -218,6 +221,11 @@ FILE_UPLOAD_HANDLERS = [
 STRUCTURE_UPLOAD_MAX_BYTES = env_int("STRUCTURE_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 MODEL_UPLOAD_MAX_BYTES = env_int("MODEL_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
 DATASET_UPLOAD_MAX_BYTES = env_int("DATASET_UPLOAD_MAX_BYTES", 2 * 1024 * 1024 * 1024)
+# Training jobs (tasks_app.training): signed data-URL lifetime, worker scratch dirs kept, artifact size cap.
+TRAINING_DATA_URL_MAX_AGE_S = env_int("TRAINING_DATA_URL_MAX_AGE_S", 3600)
+TRAINING_SCRATCH_DIR = Path(env_str("TRAINING_SCRATCH_DIR", str(WORKDIR / "tmp" / "training"))).resolve()
+TRAINING_KEEP_JOB_DIRS = env_int("TRAINING_KEEP_JOB_DIRS", 3)
+TRAINING_ARTIFACT_MAX_BYTES = env_int("TRAINING_ARTIFACT_MAX_BYTES", 2 * 1024 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Workers, nodes, tasks ----------------------------------------------------------------------

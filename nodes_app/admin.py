@@ -1,16 +1,41 @@
 """Operator console for the GPU pool: health at a glance, enable/disable, (re)issue tokens."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.html import format_html
 
+from nodes_app.choices import NodeStatus
 from nodes_app.models import WorkerNode
 from nodes_app.services import set_enabled
+
+
+class HeartbeatFilter(admin.SimpleListFilter):
+    """ "Online" in the row may be stale until the reaper runs; this filter asks the clock."""
+
+    title = "heartbeat"
+    parameter_name = "heartbeat"
+
+    def lookups(self, request, model_admin):
+        return [("alive", "alive"), ("silent", "silent (online, no recent heartbeat)"), ("never", "never seen")]
+
+    def queryset(self, request, queryset):
+        cutoff = timezone.now() - timedelta(seconds=settings.NODE_OFFLINE_AFTER_S)
+        if self.value() == "alive":
+            return queryset.filter(status=NodeStatus.ONLINE, last_heartbeat__gte=cutoff)
+        if self.value() == "silent":
+            return queryset.filter(status=NodeStatus.ONLINE, last_heartbeat__lt=cutoff)
+        if self.value() == "never":
+            return queryset.filter(last_heartbeat__isnull=True)
+        return queryset
 
 
 @admin.register(WorkerNode)
 class WorkerNodeAdmin(admin.ModelAdmin):
     list_display = ["name", "device", "gpu_name", "memory", "health", "enabled", "last_heartbeat", "loaded"]
-    list_filter = ["status", "enabled", "device"]
+    list_filter = [HeartbeatFilter, "status", "enabled", "device"]
     search_fields = ["name", "hostname", "gpu_name"]
     readonly_fields = [
         "token_hash",
@@ -46,11 +71,13 @@ class WorkerNodeAdmin(admin.ModelAdmin):
     def enable_nodes(self, request, queryset):
         for node in queryset:
             set_enabled(node, True)
+        self.message_user(request, f"enabled {len(queryset)} node(s)", messages.INFO)
 
     @admin.action(description="Disable selected nodes (they finish the current task, claim no more)")
     def disable_nodes(self, request, queryset):
         for node in queryset:
             set_enabled(node, False)
+        self.message_user(request, f"disabled {len(queryset)} node(s)", messages.INFO)
 
     @admin.action(description="Issue new token (shown once)")
     def issue_tokens(self, request, queryset):

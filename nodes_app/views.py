@@ -1,3 +1,5 @@
+"""Node pool page: every signed-in user can see GPU health; rows update live over ws/nodes/."""
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
@@ -6,9 +8,23 @@ from tasks_app.choices import TaskStatus
 from tasks_app.models import Task
 
 
+def attach_current_tasks(nodes) -> list[WorkerNode]:
+    """Set ``node.current_task`` (the RUNNING task or None) with one query for all nodes."""
+    nodes = list(nodes)
+    running = {
+        t.node_id: t for t in Task.objects.filter(status=TaskStatus.RUNNING, node__in=nodes).only("kind", "node")
+    }
+    for node in nodes:
+        node.current_task = running.get(node.pk)
+    return nodes
+
+
 @login_required
 def node_list(request):
-    nodes = WorkerNode.objects.order_by("name")
-    running = {t.node_id: t for t in Task.objects.filter(status=TaskStatus.RUNNING, node__isnull=False)}
-    queue_depth = Task.objects.filter(status=TaskStatus.QUEUED).count()
-    return render(request, "nodes_app/node_list.html", {"nodes": nodes, "running": running, "queue_depth": queue_depth})
+    nodes = attach_current_tasks(WorkerNode.objects.order_by("name"))
+    context = {
+        "nodes": nodes,
+        "running_count": sum(1 for n in nodes if n.current_task),
+        "queue_depth": Task.objects.filter(status=TaskStatus.QUEUED).count(),
+    }
+    return render(request, "nodes_app/node_list.html", context)

@@ -1,4 +1,7 @@
+"""Structures in the operator console; sets show their size without a query per row."""
+
 from django.contrib import admin
+from django.db.models import Count
 
 from structures_app.models import Structure, StructureSet, StructureSetMember
 
@@ -22,8 +25,15 @@ class MemberInline(admin.TabularInline):
 @admin.register(StructureSet)
 class StructureSetAdmin(admin.ModelAdmin):
     list_display = ["slug", "builtin", "owner", "size", "created_at"]
+    list_filter = ["builtin"]
+    search_fields = ["slug", "description"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
     inlines = [MemberInline]
 
-    @admin.display(description="structures")
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_structures=Count("structures"))
+
+    @admin.display(description="structures", ordering="n_structures")
     def size(self, obj):
-        return obj.structures.count()
+        return obj.n_structures

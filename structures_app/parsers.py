@@ -50,8 +50,11 @@ def parse_structure(path: Path, filename: str) -> ParsedStructure:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             atoms = read(path, format=fmt, index=-1)
+    except StopIteration as exc:  # ASE's readers stop without an error when they find no frame
+        raise StructureError(f"could not parse {fmt} file: it contains no readable structure") from exc
     except Exception as exc:  # noqa: BLE001 - ASE raises many types for bad input
-        raise StructureError(f"could not parse {fmt} file: {type(exc).__name__}: {exc}".strip()) from exc
+        detail = str(exc).strip() or "the file is malformed"
+        raise StructureError(f"could not parse {fmt} file: {type(exc).__name__}: {detail}") from exc
     n = len(atoms)
     if n == 0:
         raise StructureError("the file contains no atoms")

@@ -1,3 +1,5 @@
+"""Structure pages: list (with built-in sets), detail, upload (errors shown in the form, 400)."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -24,7 +26,6 @@ def structure_list(request):
             "page": page,
             "sets": StructureSet.objects.order_by("slug"),
             "set_slug": set_slug,
-            "form": StructureUploadForm(),
         },
     )
 

@@ -8,9 +8,9 @@ truth and pages can always re-read it.
 import json
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.template.loader import render_to_string
+
+from mofsim_site.push import push
 
 logger = logging.getLogger(__name__)
 
@@ -26,32 +26,32 @@ def user_tasks_group(user_id) -> str:
     return f"tasks-user-{user_id}"
 
 
-def _send(group: str, event: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, event)
-    except Exception:  # noqa: BLE001 - a push must never break the state change
-        logger.warning("websocket push to %s failed", group, exc_info=True)
-
-
 def status_changed(task, previous: str) -> None:
+    """Push the task page's live fragment (status, progress, outcome, the transition's log line)
+    to the task group and the list row to the owner's and staff's list groups, then alert."""
     from alerts_app import services as alerts
 
     payload = {"task_id": str(task.id), "status": task.status, "previous": previous}
-    html = render_to_string("tasks_app/partials/_status_oob.html", {"task": task})
-    _send(task_group(task.id), {"type": "task.event", "event": "status", "data": payload, "html": html})
-    row = render_to_string("tasks_app/partials/_task_row.html", {"task": task, "oob": True})
-    for group in (user_tasks_group(task.owner_id), STAFF_TASKS_GROUP):
-        _send(group, {"type": "task.event", "event": "status", "data": payload, "html": row})
+    try:
+        line = task.log_lines.filter(source="platform", message__startswith=f"status {previous} → {task.status}").last()
+        html = render_to_string("tasks_app/partials/_task_live.html", {"task": task, "lines": [line] if line else []})
+        row = render_to_string("tasks_app/partials/_task_row.html", {"task": task, "oob": True})
+    except Exception:  # noqa: BLE001 - rendering must not break the state change either
+        logger.warning("rendering the push for task %s failed", task.id, exc_info=True)
+    else:
+        row_event = {"type": "task.event", "event": "status", "data": payload, "html": row}
+        push([
+            (task_group(task.id), {"type": "task.event", "event": "status", "data": payload, "html": html}),
+            (user_tasks_group(task.owner_id), row_event),
+            (STAFF_TASKS_GROUP, row_event),
+        ])  # fmt: skip
     alerts.on_task_status(task)
 
 
 def log_line(task_id, line) -> None:
     html = render_to_string("tasks_app/partials/_log_line.html", {"line": line, "oob": True})
     data = {"id": line.id, "level": line.level, "message": line.message, "created_at": line.created_at.isoformat()}
-    _send(task_group(task_id), {"type": "task.event", "event": "log", "data": data, "html": html})
+    push([(task_group(task_id), {"type": "task.event", "event": "log", "data": data, "html": html})])
 
 
 def progress(task, point: dict | None) -> None:
@@ -65,4 +65,4 @@ def progress(task, point: dict | None) -> None:
         "metrics": task.progress,
         "point": point,
     }
-    _send(task_group(task.id), {"type": "task.event", "event": "progress", "data": data, "html": html})
+    push([(task_group(task.id), {"type": "task.event", "event": "progress", "data": data, "html": html})])

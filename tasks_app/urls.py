@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from tasks_app import views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("tasks/<uuid:pk>/", views.task_detail, name="task_detail"),
     path("tasks/<uuid:pk>/cancel/", views.task_cancel, name="task_cancel"),
     path("tasks/<uuid:pk>/artifacts/<str:name>", views.artifact_download, name="artifact_download"),
+    path("benchmarks/", include("tasks_app.benchmarks.urls")),
 ]

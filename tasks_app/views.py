@@ -28,19 +28,19 @@ def task_list(request):
 
 @login_required
 def task_detail(request, pk):
+    """Full page, or (htmx poll, the fallback when the websocket is down) the live fragment with
+    log lines newer than ``after``; 286 once terminal so the poll stops itself."""
     task = get_object_or_404(visible_tasks(request.user), pk=pk)
     if is_partial(request):
-        response = render(request, "tasks_app/partials/_task_live.html", {"task": task})
+        after = request.GET.get("after", "")
+        lines = task.log_lines.filter(id__gt=int(after)).order_by("id")[:500] if after.isdigit() else []
+        response = render(request, "tasks_app/partials/_task_live.html", {"task": task, "lines": lines})
         if task.is_terminal:
             response.status_code = HTMX_STOP_POLLING
         return response
     lines = list(task.log_lines.order_by("-id")[:200])[::-1]
     points = list(task.metric_points.order_by("step", "id").values("step", "data"))
-    return render(
-        request,
-        "tasks_app/task_detail.html",
-        {"task": task, "lines": lines, "points": points, "artifacts": task.artifacts.all()},
-    )
+    return render(request, "tasks_app/task_detail.html", {"task": task, "lines": lines, "points": points})
 
 
 @login_required

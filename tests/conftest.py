@@ -88,8 +88,16 @@ def broker():
 
 @pytest.fixture
 def worker(broker, transactional_db):
-    """A real Dramatiq worker (one thread, like production) consuming from the real broker."""
+    """A real Dramatiq worker (one thread, like production) consuming from the real broker.
+
+    The actor modules are imported first: a worker only consumes the queues of declared actors,
+    and a test whose tasks are submitted by another process (the browser test's web server)
+    would otherwise never have imported them."""
     from django.db import connections
+
+    import alerts_app.tasks  # noqa: F401
+    import models_app.tasks  # noqa: F401
+    import tasks_app.tasks  # noqa: F401
 
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
     worker.start()

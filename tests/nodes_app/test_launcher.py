@@ -50,8 +50,7 @@ def test_the_launcher_starts_a_worker_that_registers_and_heartbeats(tmp_path):
         cwd=settings.BASE_DIR,
     )
     try:
-        node = wait_for(lambda: WorkerNode.objects.filter(name="ci-launcher/cpu", status="online").first(),
-                        timeout=90)
+        node = wait_for(lambda: WorkerNode.objects.filter(name="ci-launcher/cpu", status="online").first(), timeout=90)
         first = node.last_heartbeat
         time.sleep(2.5)
         node.refresh_from_db()

@@ -1,0 +1,278 @@
+"""Real browser, real ASGI server, real worker: the pages really update live.
+
+Daphne runs in a forked process (``daphne.testing.DaphneProcess``, as Channels'
+``ChannelsLiveServerTestCase`` does) pointed at the file-based test database, so the browser's
+websockets go through the production ASGI stack and the Redis channel layer. pytest-django's
+``live_server`` is WSGI-only and cannot serve websockets. A Dramatiq worker is started in this
+process only *after* the page is open and its websocket is connected, so what the browser shows
+at the end can only have arrived live. Screenshots go to /tmp for a human to look at.
+"""
+
+import os
+import shutil
+from contextlib import contextmanager
+from functools import partial
+
+import pytest
+
+from tests.conftest import wait_for
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOTS = os.environ.get("MOFSIM_SCREENSHOTS", "/tmp")
+
+
+def _missing() -> str | None:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not shutil.which(path):
+            return f"{path} is not installed (apt install chromium chromium-driver)"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed"
+    return None
+
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(_missing() is not None, reason=_missing() or ""),
+]
+
+
+@pytest.fixture
+def live_url(transactional_db):
+    """Daphne serving mofsim_site.asgi (+ static files) on a free port of 127.0.0.1."""
+    from channels.testing.live import make_application, set_database_connection
+    from daphne.testing import DaphneProcess
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.db import connections
+
+    for conn in connections.all():
+        conn.close()  # never share a database handle with the forked server
+    server = DaphneProcess(
+        "127.0.0.1",
+        partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+        setup=set_database_connection,
+    )
+    server.start()
+    if not server.ready.wait(timeout=20):
+        server.terminate()
+        pytest.fail("daphne did not start within 20 s")
+    yield f"http://127.0.0.1:{server.port.value}"
+    server.terminate()
+    server.join(timeout=10)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1100",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+@contextmanager
+def running_worker(broker):
+    """A real one-thread Dramatiq worker, started when the test says so (not at fixture time)."""
+    import dramatiq
+    from django.db import connections
+
+    import tasks_app.tasks  # noqa: F401 - declares the actors' queues in *this* process (the web one sent)
+
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        worker.join()
+        for conn in connections.all():
+            conn.close()
+
+
+def text_of(driver, selector) -> str:
+    """Read text in one script call: elements are swapped under us, so never hold a reference."""
+    return driver.execute_script(
+        "const el = document.querySelector(arguments[0]); return el ? el.innerText : '';", selector
+    )
+
+
+def wait_text(driver, selector, expected, timeout=60):
+    """Wait for ``selector``'s text; on failure say what the page showed (and keep a screenshot)."""
+    try:
+        wait_for(lambda: text_of(driver, selector) == expected, timeout=timeout)
+    except pytest.fail.Exception:
+        driver.save_screenshot(f"{SCREENSHOTS}/mofsim-failure.png")
+        shown = text_of(driver, selector)
+        pytest.fail(
+            f"{selector} shows {shown!r}, not {expected!r}, after {timeout} s; page: {text_of(driver, 'main')[:1500]}"
+        )
+
+
+def log_in(driver, url, user, password):
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{url}/accounts/login/")
+    driver.find_element(By.ID, "id_username").send_keys(user.username)
+    driver.find_element(By.ID, "id_password").send_keys(password)
+    driver.find_element(By.ID, "login-button").click()
+    wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "form.logout"), timeout=15)
+
+
+def wait_until_live(driver):
+    """app.js sets body[data-live=open] on htmx:wsOpen: the websocket is connected."""
+    wait_for(lambda: driver.execute_script("return document.body.dataset.live") == "open", timeout=15)
+    driver.execute_script("window.__notReloaded = true")
+
+
+def still_same_page(driver) -> bool:
+    return driver.execute_script("return window.__notReloaded === true")
+
+
+def test_it_uploads_submits_and_watches_a_relaxation_complete_live(live_url, browser, owner, emt, broker, tmp_path):
+    from ase.build import bulk
+    from ase.io import write
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    log_in(browser, live_url, owner, "owner-pass-123")
+
+    # Upload a strained Cu cell through the form.
+    cif = tmp_path / "copper.cif"
+    atoms = bulk("Cu", "fcc", a=3.70, cubic=True)
+    atoms.rattle(0.02, seed=3)
+    write(cif, atoms)
+    browser.get(f"{live_url}/structures/upload/")
+    browser.find_element(By.ID, "id_file").send_keys(str(cif))
+    browser.find_element(By.ID, "id_name").send_keys("browser copper")
+    browser.find_element(By.ID, "upload-button").click()
+    wait_text(browser, "#structure-formula", "Cu4", timeout=15)
+    assert "Uploaded browser copper" in text_of(browser, ".messages")
+
+    # Submit a relaxation with EMT from the structure page.
+    browser.find_element(By.ID, "run-task").click()
+    Select(browser.find_element(By.ID, "id_kind")).select_by_value("optimization")
+    Select(browser.find_element(By.ID, "id_model")).select_by_value("emt")
+    Select(browser.find_element(By.ID, "id_preset")).select_by_value("quick")
+    browser.find_element(By.ID, "id_params").send_keys('{"fmax": 0.005, "steps": 300}')
+    browser.find_element(By.ID, "submit-task").click()
+    wait_text(browser, "#task-status", "QUEUED", timeout=15)
+    wait_until_live(browser)
+    assert text_of(browser, "#task-result") == ""
+
+    with running_worker(broker):
+        wait_text(browser, "#task-status", "COMPLETED", timeout=90)
+
+    assert still_same_page(browser), "the page reloaded instead of updating live"
+    log = text_of(browser, "#log-lines")
+    assert "status QUEUED → ASSIGNED" in log and "status RUNNING → COMPLETED" in log  # pushed, not rendered
+    assert "relaxing Cu4" in log
+    assert "final_energy_ev" in text_of(browser, "#task-result")
+    assert text_of(browser, "#task-actions") == ""  # the cancel button was swapped away
+    step = browser.execute_script("return document.getElementById('task-progress').dataset.step")
+    assert int(step) > 1
+    assert browser.find_elements(By.CSS_SELECTOR, "#metric-key option"), "the chart received no metric points"
+
+    # The artifact links work from the browser session.
+    link = browser.find_element(By.LINK_TEXT, "result.json").get_attribute("href")
+    status, body = browser.execute_async_script(
+        "const done = arguments[1]; fetch(arguments[0]).then(r => r.text().then(t => done([r.status, t])));", link
+    )
+    assert status == 200 and '"converged": true' in body
+
+    browser.execute_script("window.scrollTo(0, 0)")
+    browser.save_screenshot(f"{SCREENSHOTS}/mofsim-task-detail.png")
+
+
+def test_the_task_list_shows_new_tasks_and_their_status_live(live_url, browser, owner, cu_structure, emt, broker):
+    from selenium.webdriver.common.by import By
+
+    from tasks_app.params import validate_params
+    from tasks_app.services import enqueue_task
+
+    def submit():
+        params = validate_params("single_point", {}, "quick")
+        return enqueue_task(owner=owner, kind="single_point", params=params, structure=cu_structure, model=emt)
+
+    first = submit()
+    log_in(browser, live_url, owner, "owner-pass-123")
+    browser.get(f"{live_url}/")
+    wait_until_live(browser)
+    assert text_of(browser, f"#task-row-{first.pk} .status") == "QUEUED"
+
+    second = submit()  # not on the page yet: its row must be pushed and prepended
+    wait_for(lambda: browser.find_elements(By.ID, f"task-row-{second.pk}"), timeout=15)
+    assert browser.find_element(By.CSS_SELECTOR, "#task-rows tr").get_attribute("id") == f"task-row-{second.pk}"
+
+    with running_worker(broker):
+        for task in (first, second):
+            wait_text(browser, f"#task-row-{task.pk} .status", "COMPLETED", timeout=60)
+    assert still_same_page(browser)
+    browser.save_screenshot(f"{SCREENSHOTS}/mofsim-task-list.png")
+
+
+def test_the_node_pool_shows_heartbeats_live(live_url, browser, owner):
+    from selenium.webdriver.common.by import By
+
+    from nodes_app.services import record_heartbeat, register_local_node
+
+    log_in(browser, live_url, owner, "owner-pass-123")
+    browser.get(f"{live_url}/nodes/")
+    wait_until_live(browser)
+
+    node, _ = register_local_node("gpu-3", hostname="h200-box", device="cuda:3")
+    record_heartbeat(node, {"gpu_name": "NVIDIA H200", "gpu_memory_total_mb": 143771, "gpu_memory_used_mb": 1024})
+    wait_for(lambda: browser.find_elements(By.ID, f"node-row-{node.pk}"), timeout=15)
+    assert "NVIDIA H200" in text_of(browser, f"#node-row-{node.pk}")
+    assert text_of(browser, f"#node-row-{node.pk} .status") == "Online"
+
+    record_heartbeat(node, {"gpu_memory_used_mb": 65536})
+    wait_for(lambda: "65536 / 143771 MiB" in text_of(browser, f"#node-row-{node.pk}"), timeout=15)
+    assert still_same_page(browser)
+    browser.save_screenshot(f"{SCREENSHOTS}/mofsim-nodes.png")
+
+
+def test_the_poll_fallback_updates_the_page_without_any_push(live_url, browser, owner, cu_structure, emt):
+    """Rows changed behind the platform's back (no websocket event) still reach the page within
+    one 10 s poll, new log lines included, and the terminal answer (286) ends the polling."""
+    from selenium.webdriver.common.by import By
+
+    from tasks_app.choices import TaskStatus
+    from tasks_app.models import Task, TaskLogLine
+    from tasks_app.params import validate_params
+    from tasks_app.services import enqueue_task
+
+    params = validate_params("single_point", {}, "quick")
+    task = enqueue_task(owner=owner, kind="single_point", params=params, structure=cu_structure, model=emt)
+    log_in(browser, live_url, owner, "owner-pass-123")
+    browser.get(f"{live_url}/tasks/{task.pk}/")
+    wait_until_live(browser)
+
+    TaskLogLine.objects.create(task=task, level="ERROR", message="written without a push")
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.TIMEOUT, error="took too long")  # no event on purpose
+    wait_text(browser, "#task-status", "TIMEOUT", timeout=20)
+    assert still_same_page(browser)
+    assert "written without a push" in text_of(browser, "#log-lines")
+    assert text_of(browser, "#task-error") == "took too long"
+    assert not browser.find_elements(By.ID, "cancel-task")
