@@ -37,6 +37,34 @@ def position_rmsd(reference, atoms) -> float:
     return float(np.sqrt(np.mean(displacements**2)))
 
 
+def match_atom_order(reference, atoms):
+    """``reference`` reordered so atom i corresponds to ``atoms[i]``, and how it was matched.
+
+    Some DFT reference files list the atoms in another order than the benchmark input (e.g.
+    Zn-MOF-74), which makes an index-by-index RMSD meaningless. When the species sequences differ,
+    atoms are paired per element by an optimal assignment (Hungarian) on minimum-image distances
+    in fractional coordinates of the reference cell. Returns ``(reference, "index" | "assignment")``.
+    """
+    if reference.get_chemical_symbols() == atoms.get_chemical_symbols():
+        return reference, "index"
+    if sorted(reference.get_chemical_symbols()) != sorted(atoms.get_chemical_symbols()):
+        raise ValueError("the structures have different compositions")
+    from scipy.optimize import linear_sum_assignment
+
+    ref_frac = reference.get_scaled_positions()
+    our_frac = reference.cell.scaled_positions(atoms.positions)
+    order = np.empty(len(atoms), dtype=int)
+    symbols_ref, symbols_our = np.array(reference.get_chemical_symbols()), np.array(atoms.get_chemical_symbols())
+    for element in set(symbols_our):
+        ours, theirs = np.where(symbols_our == element)[0], np.where(symbols_ref == element)[0]
+        delta = our_frac[ours][:, None, :] - ref_frac[theirs][None, :, :]
+        delta -= np.round(delta)
+        cost = np.linalg.norm(delta @ reference.cell.array, axis=2)
+        rows, cols = linear_sum_assignment(cost)
+        order[ours[rows]] = theirs[cols]
+    return reference[order], "assignment"
+
+
 def cell_summary(atoms) -> dict:
     lengths_angles = atoms.cell.cellpar()
     return {

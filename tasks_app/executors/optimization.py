@@ -8,7 +8,7 @@ benchmark), volume deviation and whether it is within the paper's ±10 % window.
 
 from ase.io import Trajectory, read, write
 
-from tasks_app.executors.metrics import cell_change, cell_summary, position_rmsd
+from tasks_app.executors.metrics import cell_change, cell_summary, match_atom_order, position_rmsd
 from tasks_app.executors.relax import relax
 
 DFT_VOLUME_WINDOW_PCT = 10.0  # paper metric: share of structures within ±10 % of the DFT volume
@@ -65,6 +65,8 @@ def compare_with_dft(initial, relaxed, reference: dict, report) -> dict:
         out["structure"] = dft_cell
         out["final_vs_dft"] = cell_change(dft_cell, cell_summary(relaxed))
         if len(dft) == len(relaxed):
+            # Match on the input: the relaxed structure keeps its atom order.
+            dft, out["dft_atom_matching"] = match_atom_order(dft, initial)
             out["rmsd_final_to_dft_a"] = position_rmsd(dft, relaxed)
             out["rmsd_input_to_dft_a"] = position_rmsd(dft, initial)
         else:

@@ -108,3 +108,20 @@ def test_an_exploding_system_fails_the_task_with_that_reason(owner, cu_structure
     task = run_inline(task)
     assert task.status == "FAILED"
     assert task.error.startswith("System exploded at nvt step")
+
+
+def test_rmsd_to_a_reference_with_another_atom_order_matches_atoms_first():
+    """Zn-MOF-74's DFT file lists atoms in another order than the input: pair them per element."""
+    from tasks_app.executors.metrics import match_atom_order, position_rmsd
+
+    root = settings.DATA_DIR / "mofsimbench" / "mof_benchmark"
+    ours = read(root / "experiments/structures/main_set/Zn-MOF-74.cif")
+    dft = read(root / "analysis/dft_data/set_1/opt_Zn-MOF-74_primitive.cif")
+    assert ours.get_chemical_symbols() != dft.get_chemical_symbols()
+    assert position_rmsd(dft, ours) > 2.0  # index-by-index pairs unrelated atoms
+    matched, how = match_atom_order(dft, ours)
+    assert how == "assignment" and matched.get_chemical_symbols() == ours.get_chemical_symbols()
+    assert position_rmsd(matched, ours) < 0.2
+    shuffled = ours[list(reversed(range(len(ours))))]
+    assert position_rmsd(match_atom_order(shuffled, ours)[0], ours) < 1e-6
+    assert match_atom_order(ours, ours)[1] == "index"
