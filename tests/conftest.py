@@ -77,6 +77,28 @@ def emt(builtin_models):
     return builtin_models["emt"]
 
 
+def make_task(owner, structure, model, kind="single_point"):
+    """A QUEUED task with the quick preset (the submit path without HTTP)."""
+    from tasks_app.params import validate_params
+    from tasks_app.services import enqueue_task
+
+    return enqueue_task(
+        owner=owner, kind=kind, params=validate_params(kind, {}, "quick"), structure=structure, model=model
+    )
+
+
+@pytest.fixture
+def task(owner, cu_structure, emt):
+    return make_task(owner, cu_structure, emt)
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    """Django's test client, logged in as the owner (session auth, as a browser)."""
+    client.force_login(owner)
+    return client
+
+
 @pytest.fixture
 def broker():
     """The configured (real Redis) broker with empty queues."""

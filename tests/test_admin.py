@@ -21,17 +21,6 @@ def admin_client_for(client, operator):
 
 
 @pytest.fixture
-def task(owner, cu_structure, emt):
-    return enqueue_task(
-        owner=owner,
-        kind="single_point",
-        params=validate_params("single_point", {}, "quick"),
-        structure=cu_structure,
-        model=emt,
-    )
-
-
-@pytest.fixture
 def some_of_everything(task, owner):
     WorkerNode.objects.create(name="gpu-0", status=NodeStatus.ONLINE)
     rule = AlertRule.objects.create(name="r", event="task_failed", transport="email", target="a@b.c", owner=owner)

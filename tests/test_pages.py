@@ -5,9 +5,8 @@ from django.urls import reverse
 
 from tasks_app.choices import TaskStatus
 from tasks_app.models import TaskArtifact, TaskLogLine, TaskMetricPoint
-from tasks_app.params import validate_params
-from tasks_app.services import enqueue_task
 from tasks_app.state import transition
+from tests.conftest import make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -30,23 +29,6 @@ Cu2 Cu 0.5 0.5 0.0
 Cu3 Cu 0.5 0.0 0.5
 Cu4 Cu 0.0 0.5 0.5
 """
-
-
-def make_task(owner, structure, model, kind="single_point"):
-    return enqueue_task(
-        owner=owner, kind=kind, params=validate_params(kind, {}, "quick"), structure=structure, model=model
-    )
-
-
-@pytest.fixture
-def task(owner, cu_structure, emt):
-    return make_task(owner, cu_structure, emt)
-
-
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
 
 
 def page_urls(task, structure):

@@ -11,12 +11,6 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def web(client, owner):
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
 def run(owner, cu_set, emt):
     return create_benchmark_run(owner=owner, kind="optimization", model=emt, structure_set=cu_set, preset="quick")
 
@@ -26,9 +20,9 @@ def finish(run, run_inline):
         run_inline(task, device="cpu")
 
 
-def test_the_list_shows_only_my_runs(web, client, run, outsider, django_assert_max_num_queries):
+def test_the_list_shows_only_my_runs(owner_client, client, run, outsider, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
-        page = web.get("/benchmarks/")
+        page = owner_client.get("/benchmarks/")
     assert page.status_code == 200
     assert str(run.pk) in page.content.decode() and "0 / 2" in page.content.decode()
     client.force_login(outsider)
@@ -36,8 +30,8 @@ def test_the_list_shows_only_my_runs(web, client, run, outsider, django_assert_m
     assert client.get(f"/benchmarks/{run.pk}/").status_code == 404
 
 
-def test_the_form_creates_a_run(web, cu_set, emt):
-    response = web.post(
+def test_the_form_creates_a_run(owner_client, cu_set, emt):
+    response = owner_client.post(
         "/benchmarks/new/",
         {
             "kind": "optimization",
@@ -53,8 +47,8 @@ def test_the_form_creates_a_run(web, cu_set, emt):
     assert run.tasks.count() == 2 and run.params["fmax"] == 0.04
 
 
-def test_the_form_shows_parameter_errors(web, cu_set, emt):
-    response = web.post(
+def test_the_form_shows_parameter_errors(owner_client, cu_set, emt):
+    response = owner_client.post(
         "/benchmarks/new/",
         {
             "kind": "optimization",
@@ -69,16 +63,16 @@ def test_the_form_shows_parameter_errors(web, cu_set, emt):
     assert not BenchmarkRun.objects.exists()
 
 
-def test_the_report_polls_while_running_and_stops_with_286(web, run, run_inline):
-    page = web.get(f"/benchmarks/{run.pk}/").content.decode()
+def test_the_report_polls_while_running_and_stops_with_286(owner_client, run, run_inline):
+    page = owner_client.get(f"/benchmarks/{run.pk}/").content.decode()
     assert 'hx-trigger="every 3s"' in page and "QUEUED" in page
     assert f"/api/v1/benchmarks/{run.pk}/report.csv" in page
 
-    fragment = web.get(f"/benchmarks/{run.pk}/", **HX)
+    fragment = owner_client.get(f"/benchmarks/{run.pk}/", **HX)
     assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
 
     finish(run, run_inline)
-    fragment = web.get(f"/benchmarks/{run.pk}/", **HX)
+    fragment = owner_client.get(f"/benchmarks/{run.pk}/", **HX)
     body = fragment.content.decode()
     assert fragment.status_code == 286
     assert "hx-trigger" not in body and "COMPLETED" in body
@@ -87,15 +81,15 @@ def test_the_report_polls_while_running_and_stops_with_286(web, run, run_inline)
     assert "Volume: predicted vs DFT" in body and "Cu-wide" in body
 
 
-def test_the_comparison_page_puts_runs_side_by_side(web, run, owner, cu_set, emt, run_inline):
+def test_the_comparison_page_puts_runs_side_by_side(owner_client, run, owner, cu_set, emt, run_inline):
     other = create_benchmark_run(
         owner=owner, kind="optimization", model=emt, structure_set=cu_set, preset="quick", params={"fmax": 0.1}
     )
     finish(run, run_inline)
     finish(other, run_inline)
-    page = web.get(f"/benchmarks/compare/?runs={run.pk}&runs={other.pk}")
+    page = owner_client.get(f"/benchmarks/compare/?runs={run.pk}&runs={other.pk}")
     body = page.content.decode()
     assert page.status_code == 200
     assert body.count(f"/benchmarks/{run.pk}/") == 1 and body.count(f"/benchmarks/{other.pk}/") == 1
     assert "ΔV vs DFT (%) per structure" in body and "<svg" in body
-    assert web.get(f"/benchmarks/compare/?runs={run.pk}").status_code == 302  # needs two
+    assert owner_client.get(f"/benchmarks/compare/?runs={run.pk}").status_code == 302  # needs two

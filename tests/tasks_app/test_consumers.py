@@ -13,8 +13,6 @@ from django.test import Client
 
 from mofsim_site.asgi import application
 from tasks_app.choices import TaskStatus
-from tasks_app.params import validate_params
-from tasks_app.services import enqueue_task
 from tasks_app.state import transition
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,17 +32,6 @@ def headers_for(user) -> list[tuple[bytes, bytes]]:
 
 def run(scenario):
     return async_to_sync(scenario)()
-
-
-@pytest.fixture
-def task(owner, cu_structure, emt):
-    return enqueue_task(
-        owner=owner,
-        kind="single_point",
-        params=validate_params("single_point", {}, "quick"),
-        structure=cu_structure,
-        model=emt,
-    )
 
 
 async def connect(path, headers):
