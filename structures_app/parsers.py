@@ -11,8 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from mofsim_site.files import safe_filename  # noqa: F401 - re-exported for callers
-
 FORMATS = {".cif": "cif", ".xyz": "extxyz", ".extxyz": "extxyz", ".vasp": "vasp", ".poscar": "vasp"}
 MAX_ATOMS = 20_000
 MIN_DISTANCE_A = 0.5
