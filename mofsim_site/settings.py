@@ -186,6 +186,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "tasks_app.choices.TaskStatus",
+        "NodeStatusEnum": "nodes_app.choices.NodeStatus",
+        "ValidationStatusEnum": "models_app.choices.ValidationStatus",
+    },
 }
 
 # --- Files --------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ import json
 
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -44,7 +46,7 @@ class TrainingDatasetSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def get_url(self, obj):
+    def get_url(self, obj) -> str:
         return reverse("api:dataset-detail", kwargs={"pk": obj.pk}, request=self.context.get("request"))
 
 
@@ -109,14 +111,27 @@ class DatasetDetail(generics.RetrieveAPIView):
 
 
 class DatasetDownload(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, pk):
         dataset = get_object_or_404(visible_datasets(request.user), pk=pk)
         return FileResponse(open(dataset.absolute_path, "rb"), as_attachment=True, filename=dataset.path.split("/")[-1])
 
 
+SQLITE_IMPORT = inline_serializer(
+    "SqliteImport",
+    {
+        "file": serializers.FileField(),
+        "filter": serializers.CharField(help_text="JSON list of {field, op, value}"),
+        "name": serializers.CharField(required=False),
+        "project": serializers.CharField(required=False),
+    },
+)
+
+
 class DatasetImportSqlite(LimitedUploadMixin, APIView):
     """``POST`` multipart ``file`` (SQLite) + ``filter`` (JSON list of {field, op, value}) + ``name``."""
 
+    @extend_schema(request={"multipart/form-data": SQLITE_IMPORT}, responses={201: TrainingDatasetSerializer})
     def post(self, request):
         handler = self.upload_handler
         uploaded = request.FILES.get("file")

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.http import FileResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
@@ -117,6 +118,12 @@ class NodeOnPostUserOnGet(BasePermission):
         return bool(request.user and request.user.is_authenticated)
 
 
+BINARY = OpenApiTypes.BINARY
+ARTIFACT_UPLOAD = inline_serializer(
+    "ArtifactUpload", {"file": serializers.FileField(), "sha256": serializers.CharField(required=False)}
+)
+
+
 class JobArtifacts(APIView):
     """``GET`` lists a job's artifacts (owner/staff); ``POST`` (a node) uploads one file.
 
@@ -127,6 +134,7 @@ class JobArtifacts(APIView):
     authentication_classes = [NodeTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
     permission_classes = [NodeOnPostUserOnGet]
 
+    @extend_schema(responses=TaskArtifactSerializer(many=True))
     def get(self, request, pk):
         task = training_tasks(request.user).filter(pk=pk).first()
         if task is None:
@@ -134,6 +142,7 @@ class JobArtifacts(APIView):
         rows = task.artifacts.order_by("name")
         return Response(TaskArtifactSerializer(rows, many=True, context={"request": request}).data)
 
+    @extend_schema(request={"multipart/form-data": ARTIFACT_UPLOAD}, responses={201: TaskArtifactSerializer})
     def post(self, request, pk):
         node: WorkerNode = request.auth
         task = Task.objects.filter(pk=pk).first()  # any task: remote workers upload results this way
@@ -157,6 +166,7 @@ class JobArtifacts(APIView):
 class JobArtifactDownload(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(operation_id="jobs_artifact_download", responses={(200, "application/octet-stream"): BINARY})
     def get(self, request, pk, name):
         task = training_tasks(request.user).filter(pk=pk).first()
         if task is None:
@@ -170,6 +180,7 @@ class JobData(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    @extend_schema(auth=[], responses={(200, "application/octet-stream"): BINARY})
     def get(self, request, token):
         from models_app.models import TrainingDataset
 

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
@@ -9,6 +10,7 @@ from tasks_app.models import Task, TaskArtifact, TaskLogLine, TaskMetricPoint
 from tasks_app.params import PRESET_CHOICES
 
 
+@extend_schema_field({"type": "string", "enum": Priority.names, "example": "NORMAL"})
 class PriorityField(serializers.Field):
     """Accepts ``"HIGH"``/``"high"`` or 0–3; renders the name."""
 
@@ -21,6 +23,12 @@ class PriorityField(serializers.Field):
 
     def to_representation(self, value):
         return Priority(value).name
+
+
+class StructureRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    n_atoms = serializers.IntegerField()
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -59,9 +67,10 @@ class TaskSerializer(serializers.ModelSerializer):
             "wall_time_s",
         ]
 
-    def get_url(self, obj):
+    def get_url(self, obj) -> str:
         return reverse("api:task-detail", kwargs={"pk": obj.pk}, request=self.context.get("request"))
 
+    @extend_schema_field(StructureRefSerializer(allow_null=True))
     def get_structure(self, obj):
         if obj.structure_id is None:
             return None
@@ -127,7 +136,22 @@ class TaskArtifactSerializer(serializers.ModelSerializer):
         model = TaskArtifact
         fields = ["name", "url", "size_bytes", "sha256", "created_at"]
 
-    def get_url(self, obj):
+    def get_url(self, obj) -> str:
         return reverse(
             "api:task-artifact", kwargs={"pk": obj.task_id, "name": obj.name}, request=self.context.get("request")
         )
+
+
+class TaskResultSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    result = serializers.JSONField(help_text="type-specific result with a 'provenance' object")
+
+
+class TaskTypeSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    needs_structure = serializers.BooleanField()
+    needs_model = serializers.BooleanField()
+    defaults = serializers.DictField(child=serializers.DictField(), help_text="preset -> parameter defaults")

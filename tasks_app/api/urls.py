@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from tasks_app.api import benchmarks, jobs, views
 
@@ -19,8 +19,7 @@ urlpatterns = [
     path("benchmarks/<uuid:pk>/report.csv", benchmarks.BenchmarkReportCSV.as_view(), name="benchmark-report-csv"),
     path("benchmarks/<uuid:pk>/report.json", benchmarks.BenchmarkReportJSON.as_view(), name="benchmark-report-json"),
     # training jobs (issue 4)
-    path("jobs", jobs.JobList.as_view(), name="job-list"),
-    path("jobs/", jobs.JobList.as_view()),
+    re_path(r"^jobs/?$", jobs.JobList.as_view(), name="job-list"),
     path("jobs/data/<str:token>", jobs.JobData.as_view(), name="job-data"),
     path("jobs/<uuid:pk>/", jobs.JobDetail.as_view(), name="job-detail"),
     path("jobs/<uuid:pk>/artifacts", jobs.JobArtifacts.as_view(), name="job-artifacts"),

@@ -6,7 +6,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -19,8 +20,10 @@ from tasks_app.api.serializers import (
     TaskDetailSerializer,
     TaskLogLineSerializer,
     TaskMetricPointSerializer,
+    TaskResultSerializer,
     TaskSerializer,
     TaskSubmitSerializer,
+    TaskTypeSerializer,
 )
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task
@@ -30,6 +33,7 @@ from tasks_app.state import IllegalTransition
 
 logger = logging.getLogger(__name__)
 LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
+BINARY = OpenApiTypes.BINARY
 
 
 def visible_tasks(user):
@@ -44,6 +48,7 @@ def get_task(request, pk) -> Task:
 class TaskTypeList(APIView):
     """Task types with their parameters and defaults per preset."""
 
+    @extend_schema(responses=TaskTypeSerializer(many=True))
     def get(self, request):
         out = []
         for entry in executors.REGISTRY.values():
@@ -113,6 +118,7 @@ class TaskDetail(generics.RetrieveAPIView):
 
 
 class TaskResult(APIView):
+    @extend_schema(responses={200: TaskResultSerializer, 409: OpenApiResponse(description="not COMPLETED")})
     def get(self, request, pk):
         task = get_task(request, pk)
         if task.status != TaskStatus.COMPLETED:
@@ -121,6 +127,7 @@ class TaskResult(APIView):
 
 
 class TaskCancel(APIView):
+    @extend_schema(request=None, responses={200: TaskDetailSerializer, 409: OpenApiResponse(description="finished")})
     def post(self, request, pk):
         task = get_task(request, pk)
         try:
@@ -176,5 +183,6 @@ def artifact_response(task: Task, name: str) -> FileResponse:
 
 
 class TaskArtifactDownload(APIView):
+    @extend_schema(operation_id="tasks_artifact_download", responses={(200, "application/octet-stream"): BINARY})
     def get(self, request, pk, name):
         return artifact_response(get_task(request, pk), name)
