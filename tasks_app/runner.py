@@ -15,6 +15,7 @@ import time
 import traceback as tb
 from pathlib import Path
 
+from ase.io import read
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +24,7 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 from models_app import cache
 from models_app.devices import device_info, pick_device
 from models_app.loaders import D3_CUTOFF_A, package_versions
+from nodes_app.inputs import ensure_local_model, ensure_local_structure
 from tasks_app import events, executors
 from tasks_app.archive import archive_artifacts
 from tasks_app.choices import TaskStatus
@@ -132,7 +134,8 @@ def d3_settings() -> dict:
 
 
 def load_structure(task: Task):
-    return task.structure.read_atoms()
+    local = ensure_local_structure(task.structure)  # None: this machine holds the server's files
+    return task.structure.read_atoms() if local is None else read(local, format="extxyz")
 
 
 def execute_task(task: Task, device: str | None = None) -> Task:
@@ -152,7 +155,8 @@ def execute_task(task: Task, device: str | None = None) -> Task:
         calc = None
         if entry.needs_model:
             reporter.log(f"loading model {task.model.name} on {device}")
-            calc = cache.get_calculator(task.model.spec(), device, d3=task.params.get("d3", False))
+            spec = ensure_local_model(task.model.spec())
+            calc = cache.get_calculator(spec, device, d3=task.params.get("d3", False))
         params = run_params(task.kind, task.params, task.structure.reference if task.structure_id else None)
         result = entry.load_run()(atoms, calc, params, reporter)
         wall = time.perf_counter() - started

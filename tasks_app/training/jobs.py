@@ -142,7 +142,9 @@ def run_train_mace(atoms, calculator, params, report) -> dict:
         base = MLModel.objects.filter(name=params["base_model"], family="mace").first()
         if base is None or not base.model_path:
             raise ExecutorError(f"base model {params['base_model']!r} is not a MACE model with a file")
-        base_path = base.spec()["model_path"]
+        from nodes_app.inputs import ensure_local_model
+
+        base_path = ensure_local_model(base.spec())["model_path"]  # fetched from the server on a remote node
     with JobSandbox(report) as box:
         data = box.stage(params["data"])
         result = train_mace(data, params, box.outputs, report, device=_device(), base_model_path=base_path)

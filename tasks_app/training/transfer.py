@@ -15,20 +15,29 @@ class TransferError(Exception):
     pass
 
 
-def download(url: str, dest: Path, expected_sha256: str | None = None, timeout: float = 60) -> str:
-    """Stream ``url`` to ``dest``; verify the SHA-256 (a mismatch deletes the file and raises)."""
+def download(
+    url: str, dest: Path, expected_sha256: str | None = None, timeout: float = 60, headers: dict | None = None
+) -> str:
+    """Stream ``url`` to ``dest``; verify the SHA-256 (a mismatch deletes the file and raises).
+
+    Checked against ``expected_sha256`` when the caller knows it, and against the server's
+    ``X-Content-SHA256`` header when it sends one (a derived file, e.g. a processed structure,
+    has no checksum the caller could know beforehand). ``headers`` carry e.g. a node token.
+    """
     digest = hashlib.sha256()
-    with requests.get(url, stream=True, timeout=timeout) as response:
+    with requests.get(url, stream=True, timeout=timeout, headers=headers) as response:
         if response.status_code != 200:
             raise TransferError(f"data download failed: HTTP {response.status_code} {response.text[:200]}")
+        announced = response.headers.get("X-Content-SHA256")
         with open(dest, "wb") as fh:
             for chunk in response.iter_content(CHUNK):
                 digest.update(chunk)
                 fh.write(chunk)
     sha = digest.hexdigest()
-    if expected_sha256 and sha != expected_sha256:
-        Path(dest).unlink(missing_ok=True)
-        raise TransferError(f"downloaded data has SHA-256 {sha[:12]}…, expected {expected_sha256[:12]}…")
+    for wanted in (expected_sha256, announced):
+        if wanted and sha != wanted:
+            Path(dest).unlink(missing_ok=True)
+            raise TransferError(f"downloaded data has SHA-256 {sha[:12]}…, expected {wanted[:12]}…")
     return sha
 
 
