@@ -62,3 +62,16 @@ def cancel_task(task: Task, by=None) -> Task:
         raise IllegalTransition(task.pk, task.status, S.CANCELLED)
     who = f" by {by}" if by is not None else ""
     return transition(task, S.CANCELLED, only_from=ACTIVE, message=f"cancelled{who}", level="WARNING")
+
+
+def resubmit_task(task: Task, owner) -> Task:
+    """A new task with the same type, inputs, parameters and priority (the original is untouched).
+
+    The parameters were validated when first submitted; the model must still be usable.
+    """
+    if task.model_id is not None and (not task.model.enabled or task.model.validation_status != "valid"):
+        raise IllegalTransition(task.pk, task.status, "re-run: model is disabled or not validated")
+    return enqueue_task(
+        owner=owner, kind=task.kind, params=task.params, structure=task.structure, model=task.model,
+        priority=task.priority, time_limit_s=task.time_limit_s,
+    )  # fmt: skip

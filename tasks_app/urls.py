@@ -9,6 +9,7 @@ urlpatterns = [
     path("tasks/new/", views.task_submit, name="task_submit"),
     path("tasks/<uuid:pk>/", views.task_detail, name="task_detail"),
     path("tasks/<uuid:pk>/cancel/", views.task_cancel, name="task_cancel"),
+    path("tasks/<uuid:pk>/rerun/", views.task_rerun, name="task_rerun"),
     path("tasks/<uuid:pk>/artifacts/<str:name>", views.artifact_download, name="artifact_download"),
     path("benchmarks/", include("tasks_app.benchmarks.urls")),
 ]

@@ -10,7 +10,7 @@ from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
 from tasks_app.api.views import artifact_response, visible_tasks
 from tasks_app.choices import TaskStatus
 from tasks_app.forms import TaskSubmitForm
-from tasks_app.services import cancel_task
+from tasks_app.services import cancel_task, resubmit_task
 from tasks_app.state import IllegalTransition
 
 
@@ -62,7 +62,26 @@ def task_cancel(request, pk):
         messages.info(request, "Task cancelled.")
     except IllegalTransition as exc:
         messages.error(request, f"Cannot cancel: task is {exc.current}.")
-    return redirect("tasks_app:task_detail", pk=pk)
+    return _go(request, "tasks_app:task_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def task_rerun(request, pk):
+    """Submit the same task again (same type, structure, model, parameters, priority) as a new task."""
+    new = resubmit_task(get_object_or_404(visible_tasks(request.user), pk=pk), request.user)
+    messages.success(request, f"Task {str(new.pk)[:8]} queued (a re-run of {str(pk)[:8]}).")
+    return _go(request, "tasks_app:task_detail", pk=new.pk)
+
+
+def _go(request, name, **kwargs):
+    """Redirect; for an htmx request as HX-Redirect so the browser navigates."""
+    from django.http import HttpResponse
+    from django.urls import reverse
+
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponse(status=204, headers={"HX-Redirect": reverse(name, kwargs=kwargs)})
+    return redirect(name, **kwargs)
 
 
 @login_required

@@ -210,3 +210,27 @@ def test_the_structure_list_keeps_the_set_filter_when_paging(owner_client, owner
     body = owner_client.get(reverse("structures_app:structure_list"), {"set": "mine"}).content.decode()
     assert "page 1 of 2" in body
     assert "?set=mine&amp;page=2" in body
+
+
+def test_run_again_submits_a_copy_and_htmx_follows_it(owner_client, task, outsider, client):
+    from tasks_app.models import Task
+
+    response = owner_client.post(reverse("tasks_app:task_rerun", args=[task.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    copy = Task.objects.exclude(pk=task.pk).get()
+    assert response["HX-Redirect"] == reverse("tasks_app:task_detail", args=[copy.pk])
+    assert (copy.kind, copy.structure_id, copy.model_id, copy.params, copy.priority, copy.status) == (
+        task.kind, task.structure_id, task.model_id, task.params, task.priority, "QUEUED")  # fmt: skip
+    plain = owner_client.post(reverse("tasks_app:task_rerun", args=[task.pk]))
+    assert plain.status_code == 302 and Task.objects.count() == 3
+    client.force_login(outsider)
+    assert client.post(reverse("tasks_app:task_rerun", args=[task.pk])).status_code == 404
+
+
+def test_cancel_from_the_page_with_htmx(owner_client, task):
+    response = owner_client.post(reverse("tasks_app:task_cancel", args=[task.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response["HX-Redirect"].endswith(f"/tasks/{task.pk}/")
+    task.refresh_from_db()
+    assert task.status == "CANCELLED"
+    body = owner_client.get(reverse("tasks_app:task_detail", args=[task.pk])).content.decode()
+    assert 'id="cancel-task"' not in body and 'id="rerun-task"' in body

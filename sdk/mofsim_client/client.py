@@ -114,6 +114,10 @@ class Client:
     def cancel(self, task_id: str) -> dict:
         return self._request("POST", f"/tasks/{task_id}/cancel/")
 
+    def rerun(self, task_id: str) -> dict:
+        """A new task with the same type, inputs, parameters and priority."""
+        return self._request("POST", f"/tasks/{task_id}/rerun/")
+
     def logs(self, task_id: str, level: str | None = None) -> list[dict]:
         return self._paged(f"/tasks/{task_id}/logs/", {"level": level} if level else {})
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("tasks/<uuid:pk>/", views.TaskDetail.as_view(), name="task-detail"),
     path("tasks/<uuid:pk>/result/", views.TaskResult.as_view(), name="task-result"),
     path("tasks/<uuid:pk>/cancel/", views.TaskCancel.as_view(), name="task-cancel"),
+    path("tasks/<uuid:pk>/rerun/", views.TaskRerun.as_view(), name="task-rerun"),
     path("tasks/<uuid:pk>/logs/", views.TaskLogs.as_view(), name="task-logs"),
     path("tasks/<uuid:pk>/metrics/", views.TaskMetrics.as_view(), name="task-metrics"),
     path("tasks/<uuid:pk>/artifacts/", views.TaskArtifacts.as_view(), name="task-artifacts"),

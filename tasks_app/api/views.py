@@ -28,7 +28,7 @@ from tasks_app.api.serializers import (
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task
 from tasks_app.params import validate_params
-from tasks_app.services import cancel_task, enqueue_task
+from tasks_app.services import cancel_task, enqueue_task, resubmit_task
 from tasks_app.state import IllegalTransition
 
 logger = logging.getLogger(__name__)
@@ -135,6 +135,18 @@ class TaskCancel(APIView):
         except IllegalTransition as exc:
             raise Conflict(f"task is {exc.current}; only queued or running tasks can be cancelled") from exc
         return Response(TaskDetailSerializer(task, context={"request": request}).data)
+
+
+class TaskRerun(APIView):
+    """Submit the same task again (same type, inputs, parameters, priority) as a new task."""
+
+    @extend_schema(request=None, responses={201: TaskDetailSerializer})
+    def post(self, request, pk):
+        try:
+            task = resubmit_task(get_task(request, pk), request.user)
+        except IllegalTransition as exc:
+            raise Conflict(f"cannot re-run: {exc.target}") from exc
+        return Response(TaskDetailSerializer(task, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class TaskLogs(generics.ListAPIView):

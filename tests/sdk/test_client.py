@@ -25,6 +25,9 @@ def test_it_runs_a_task_end_to_end(live_server, owner, emt, worker, cu_cif, tmp_
     path = client.download(task["id"], "result.json", tmp_path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == names["result.json"]["sha256"]
     assert any("E = " in line["message"] for line in client.logs(task["id"]))
+    again = client.rerun(task["id"])
+    assert again["id"] != task["id"] and again["kind"] == "single_point" and again["params"] == done["params"]
+    assert client.wait(again["id"], timeout=60, poll=0.2)["status"] == "COMPLETED"
 
 
 def test_it_raises_the_api_error(live_server, owner):

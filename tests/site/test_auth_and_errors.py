@@ -151,3 +151,21 @@ def test_the_openapi_schema_is_complete_and_valid(api):
     assert "nodeToken" in schema["components"]["securitySchemes"]
     response = api.get("/api/v1/schema/?format=json")
     assert response.status_code == 200
+
+
+def test_a_personal_token_is_created_rotated_and_revoked(owner):
+    client = APIClient()
+    access = client.post("/api/v1/auth/login", {"username": "owner", "password": "owner-pass-123"},
+                         format="json").json()["access"]  # fmt: skip
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    first = client.post("/api/v1/auth/token").json()["token"]
+    second = client.post("/api/v1/auth/token").json()["token"]
+    assert first != second
+    scripted = APIClient()
+    scripted.credentials(HTTP_AUTHORIZATION=f"Token {first}")
+    assert scripted.get("/api/v1/tasks/").status_code == 401  # rotated away
+    scripted.credentials(HTTP_AUTHORIZATION=f"Token {second}")
+    assert scripted.get("/api/v1/tasks/").status_code == 200
+    assert scripted.post("/api/v1/auth/token").status_code == 401  # a token cannot mint tokens
+    assert client.delete("/api/v1/auth/token").status_code == 204
+    assert scripted.get("/api/v1/tasks/").status_code == 401
