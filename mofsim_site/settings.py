@@ -241,6 +241,8 @@ TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
 TASK_REQUEUE_AFTER_S = env_int("TASK_REQUEUE_AFTER_S", 300)
 WORKER_GPUS = env_list("WORKER_GPUS")  # empty = detect with torch.cuda at launch
 MOFSIM_DEVICE = env_str("MOFSIM_DEVICE")  # force "cpu"/"cuda"; empty = CUDA when present
+# Remote nodes (MOFSIM_SERVER_URL set) delete their least recently used downloaded inputs beyond this.
+NODE_CACHE_MAX_BYTES = env_int("NODE_CACHE_MAX_BYTES", 50 * 1024**3)
 
 # --- Alerts -------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

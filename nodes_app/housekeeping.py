@@ -1,7 +1,9 @@
 """One housekeeping pass: reap silent nodes (failing their tasks over), re-send lost wake-ups."""
 
+from django.conf import settings
 from django.db import close_old_connections
 
+from nodes_app import inputs
 from nodes_app.services import mark_stale_node, requeue_lost_messages
 
 
@@ -14,4 +16,7 @@ def housekeeping_pass(now=None) -> dict:
     from alerts_app.services import check_queue_depth
 
     check_queue_depth()
-    return {"nodes_reaped": reaped, "wakeups_resent": requeued}
+    pruned = 0
+    if inputs.server_url():  # a node on another machine: keep its input cache bounded
+        pruned = len(inputs.prune_cache(settings.NODE_CACHE_MAX_BYTES))
+    return {"nodes_reaped": reaped, "wakeups_resent": requeued, "cache_files_pruned": pruned}

@@ -72,6 +72,7 @@ def _fetch(url: str, rel: Path, expected_sha256: str | None, what: str) -> Path:
     if not target.is_relative_to(root):
         raise InputUnavailable(f"{what}: path {rel} leaves the node cache")
     if target.exists():
+        os.utime(target)  # marks it recently used for prune_cache
         return target
     name, token = os.environ.get("MOFSIM_NODE_NAME", ""), os.environ.get("MOFSIM_NODE_TOKEN", "")
     if not (name and token):
@@ -90,3 +91,22 @@ def _fetch(url: str, rel: Path, expected_sha256: str | None, what: str) -> Path:
         tmp.unlink(missing_ok=True)
     logger.info("fetched %s into %s (sha256 %s…)", what, target, sha[:12])
     return target
+
+
+def prune_cache(max_bytes: int, root: Path | None = None) -> list[Path]:
+    """Keep downloaded inputs under ``max_bytes``: delete the least recently used first.
+
+    Only the two download folders are considered (``processed/``, ``models/``); a file in use is
+    safe to delete on Linux (open handles keep it) and is fetched again when next needed.
+    """
+    root = root or cache_dir()
+    files = [p for sub in ("processed", "models") if (root / sub).is_dir() for p in (root / sub).iterdir()
+             if p.is_file() and not p.name.endswith(".part")]  # fmt: skip
+    files.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    total, removed = 0, []
+    for path in files:
+        total += path.stat().st_size
+        if total > max_bytes:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
