@@ -96,9 +96,3 @@ def load_set(slug: str, progress=None) -> StructureSet:
             if progress:
                 progress(slug, row["name"])
     return structure_set
-
-
-def dft_structure_path(structure: Structure) -> Path | None:
-    """The DFT-optimised structure file for a built-in structure, if the benchmark has one."""
-    rel = structure.reference.get("dft_structure")
-    return settings.DATA_DIR / rel if rel else None
