@@ -9,6 +9,9 @@ import threading
 
 from models_app.loaders import build_calculator
 
+# Loading a model can take minutes. The lock serialises loads and unloads only; readers such as
+# the heartbeat thread's ``loaded_names`` never wait for it (a heartbeat that waited behind an
+# 80 s model load once got a busy worker declared dead).
 _lock = threading.Lock()
 _cache: dict[tuple, object] = {}
 
@@ -19,6 +22,9 @@ def _key(spec: dict, device: str, d3: bool) -> tuple:
 
 def get_calculator(spec: dict, device: str, d3: bool = False):
     key = _key(spec, device, d3)
+    calc = _cache.get(key)
+    if calc is not None:
+        return calc
     with _lock:
         calc = _cache.get(key)
         if calc is None:
@@ -28,8 +34,7 @@ def get_calculator(spec: dict, device: str, d3: bool = False):
 
 
 def loaded_names() -> list[str]:
-    with _lock:
-        return sorted({key[0] for key in _cache})
+    return sorted({key[0] for key in list(_cache)})
 
 
 def unload(name: str | None = None) -> int:

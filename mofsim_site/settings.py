@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from mofsim_site import embedded_redis
 from mofsim_site.database_url import parse_database_url
-from mofsim_site.env import env_bool, env_int, env_list, env_secret, env_str
+from mofsim_site.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 WORKDIR = Path(env_str("WORKDIR", str(BASE_DIR / "var"))).resolve()
@@ -238,7 +238,15 @@ NODE_HEARTBEAT_INTERVAL_S = env_int("NODE_HEARTBEAT_INTERVAL_S", 30)
 NODE_OFFLINE_AFTER_S = env_int("NODE_OFFLINE_AFTER_S", 90)
 TASK_TIME_LIMIT_S = env_int("TASK_TIME_LIMIT_S", 48 * 3600)
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
-TASK_REQUEUE_AFTER_S = env_int("TASK_REQUEUE_AFTER_S", 300)
+TASK_REQUEUE_AFTER_S = env_int("TASK_REQUEUE_AFTER_S", 30)
+# Per-attempt leases (docs/reliability.md): a running attempt's lease keeper renews its lease and
+# looks for cancel/fail-over every TASK_LEASE_POLL_S; a lease not renewed for TASK_LEASE_TTL_S is
+# failed over by housekeeping, whatever the node's heartbeat says.
+TASK_LEASE_TTL_S = env_int("TASK_LEASE_TTL_S", 60)
+TASK_LEASE_POLL_S = env_float("TASK_LEASE_POLL_S", 0.5)
+# A task queued longer than this shows why it waits (no node online, all busy, model disabled).
+TASK_WAIT_EXPLAIN_AFTER_S = env_int("TASK_WAIT_EXPLAIN_AFTER_S", 10)
+HOUSEKEEPING_INTERVAL_S = env_float("HOUSEKEEPING_INTERVAL_S", 15.0)
 WORKER_GPUS = env_list("WORKER_GPUS")  # empty = detect with torch.cuda at launch
 MOFSIM_DEVICE = env_str("MOFSIM_DEVICE")  # force "cpu"/"cuda"; empty = CUDA when present
 # Remote nodes (MOFSIM_SERVER_URL set) delete their least recently used downloaded inputs beyond this.

@@ -2,11 +2,17 @@
 
 With ``MOFSIM_SERVER_URL`` set the heartbeat goes to the HTTP API with the node token (a node on
 another machine); otherwise the worker shares the database and calls the same service directly —
-still authenticated with its token.
+still authenticated with its token. Each heartbeat names the attempt the process is running
+(``task``/``lease``), so the server can fail over what the node holds but no longer runs; the
+first one says ``boot``, so what a crashed predecessor held is failed over at once.
+
+A heartbeat rejected for its token means the launcher has started a successor under this
+node's name: this process is an orphan, and it stops itself rather than compete.
 """
 
 import logging
 import os
+import signal
 import threading
 
 import requests
@@ -14,18 +20,24 @@ import requests
 logger = logging.getLogger(__name__)
 
 
+class Superseded(Exception):
+    """The server no longer accepts this process's node token (a successor took the node over)."""
+
+
 def collect_facts(device: str) -> dict:
     from models_app import cache
     from models_app.loaders import package_versions
     from nodes_app import worker_context
 
+    lease = worker_context.current_lease()
     facts = {
         "device": device,
         "pid": os.getpid(),
         "loaded_models": cache.loaded_names(),
         "versions": package_versions(""),
+        "task": str(lease.task_id) if lease else None,
+        "lease": str(lease.token) if lease else None,
     }
-    facts["versions"]["current_task"] = worker_context.current_task_id()
     if device.startswith("cuda"):
         import torch
 
@@ -51,26 +63,40 @@ def send_heartbeat(name: str, token: str, facts: dict) -> None:
             headers={"Authorization": f"Node {token}"},
             timeout=10,
         )
+        if response.status_code in (401, 403):
+            raise Superseded(f"server refused the node token for {name}: HTTP {response.status_code}")
         response.raise_for_status()
         return
     from django.db import close_old_connections
 
-    from nodes_app.services import authenticate_node, record_heartbeat
+    from nodes_app.services import BadNodeToken, authenticate_node, record_heartbeat
 
     close_old_connections()
-    record_heartbeat(authenticate_node(name, token), facts)
+    try:
+        node = authenticate_node(name, token)
+    except BadNodeToken as exc:
+        raise Superseded(f"node token for {name} was replaced") from exc
+    record_heartbeat(node, facts)
 
 
 class HeartbeatThread(threading.Thread):
+    """Beats every ``interval_s`` from its own thread, whatever the task thread is doing."""
+
     def __init__(self, name: str, token: str, device: str, interval_s: float):
         super().__init__(name="mofsim-heartbeat", daemon=True)
         self.node_name, self.token, self.device, self.interval_s = name, token, device, interval_s
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        while not self.stopped.is_set():
+        while not self.stopped.wait(self.interval_s):
             try:
                 send_heartbeat(self.node_name, self.token, collect_facts(self.device))
-            except Exception:  # noqa: BLE001 - keep beating; the reaper decides liveness
+            except Superseded:
+                logger.error("%s: a newer worker owns this node; this orphaned process stops", self.node_name)
+                os.kill(os.getpid(), signal.SIGTERM)  # dramatiq's graceful stop; our writes are fenced anyway
+                return
+            except Exception:  # noqa: BLE001 - keep beating; lease expiry decides liveness
                 logger.warning("heartbeat for %s failed", self.node_name, exc_info=True)
-            self.stopped.wait(self.interval_s)
+        from django.db import connection
+
+        connection.close()

@@ -1,22 +1,31 @@
-"""One housekeeping pass: reap silent nodes (failing their tasks over), re-send lost wake-ups."""
+"""One housekeeping pass: expire leases, reap silent nodes, re-send lost wake-ups, queue alerts.
+
+Every step is bounded (a fixed number of rows a pass), so a pass takes about the same time
+whatever the backlog; what is left is picked up by the next pass.
+"""
 
 from django.conf import settings
 from django.db import close_old_connections
 
+from alerts_app.services import check_queue_depth
 from nodes_app import inputs
-from nodes_app.services import mark_stale_node, requeue_lost_messages
+from nodes_app.services import mark_stale_node
+from tasks_app.leases import expire_leases
+from tasks_app.reconciler import requeue_lost_messages
+
+MAX_NODES_REAPED = 50
 
 
 def housekeeping_pass(now=None) -> dict:
     close_old_connections()
+    leases_expired = expire_leases(now)
     reaped = 0
-    while mark_stale_node(now):
+    while reaped < MAX_NODES_REAPED and mark_stale_node(now):
         reaped += 1
     requeued = requeue_lost_messages(now)
-    from alerts_app.services import check_queue_depth
-
     check_queue_depth()
     pruned = 0
     if inputs.server_url():  # a node on another machine: keep its input cache bounded
         pruned = len(inputs.prune_cache(settings.NODE_CACHE_MAX_BYTES))
-    return {"nodes_reaped": reaped, "wakeups_resent": requeued, "cache_files_pruned": pruned}
+    return {"leases_expired": leases_expired, "nodes_reaped": reaped, "wakeups_resent": requeued,
+            "cache_files_pruned": pruned}  # fmt: skip

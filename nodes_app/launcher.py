@@ -3,18 +3,28 @@
 Each child is ``manage.py rundramatiq -p 1 -t 1 -Q mofsim`` with ``CUDA_VISIBLE_DEVICES`` set to
 its GPU, prefetch 1 (a worker never hoards messages another GPU could run), and a node name +
 token. Without a GPU one CPU worker is started. The launcher restarts a child that dies.
+
+Each child runs in its own process group (session), and the launcher always signals the whole
+group: when ``rundramatiq``'s parent dies, its worker process must not live on as an orphan
+that keeps computing (and heartbeating) next to its replacement. Housekeeping runs in its own
+thread, so restarting a dead worker never waits behind a long pass.
 """
 
+import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
 from nodes_app.services import register_local_node
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,31 +80,66 @@ def start_worker(spec: WorkerSpec) -> subprocess.Popen:
             spec.node_name, hostname=socket.gethostname(), gpu_index=spec.gpu_index, device=device
         )
         env.update(MOFSIM_NODE_NAME=node.name, MOFSIM_NODE_TOKEN=token)
-    return subprocess.Popen(worker_command(spec.queues, spec.threads), env=env)
+    return subprocess.Popen(worker_command(spec.queues, spec.threads), env=env, start_new_session=True)
 
 
-def supervise(specs: list[WorkerSpec], housekeeping, stop, poll_s: float = 1.0, housekeeping_every_s: float = 15.0):
-    """Run until ``stop()`` is true: restart dead children, run housekeeping periodically."""
+def signal_group(proc: subprocess.Popen, signum: int) -> None:
+    """Signal every process of the child's group (the child is its group's leader)."""
+    try:
+        os.killpg(proc.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+class HousekeepingThread(threading.Thread):
+    """Runs ``housekeeping()`` every ``interval_s`` until ``stopped`` is set; errors are logged."""
+
+    def __init__(self, housekeeping, interval_s: float):
+        super().__init__(name="mofsim-housekeeping", daemon=True)
+        self.housekeeping, self.interval_s = housekeeping, interval_s
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        from django.db import connection
+
+        while not self.stopped.is_set():
+            try:
+                summary = self.housekeeping()
+                if summary and any(summary.values()):
+                    logger.info("housekeeping: %s", summary)
+            except Exception:  # noqa: BLE001 - the next pass tries again
+                logger.exception("housekeeping pass failed")
+                connection.close()
+            self.stopped.wait(self.interval_s)
+        connection.close()
+
+
+def supervise(specs: list[WorkerSpec], housekeeping, stop, poll_s: float = 0.5, housekeeping_every_s=None):
+    """Run until ``stop()`` is true: restart dead children (and kill what they left), run housekeeping."""
     procs = {spec.node_name: start_worker(spec) for spec in specs}
-    last_housekeeping = 0.0
+    keeper = None
+    if housekeeping:
+        keeper = HousekeepingThread(housekeeping, housekeeping_every_s or settings.HOUSEKEEPING_INTERVAL_S)
+        keeper.start()
     try:
         while not stop():
             for spec in specs:
                 proc = procs[spec.node_name]
                 if proc.poll() is not None:
+                    signal_group(proc, signal.SIGKILL)  # whatever the dead child left behind
                     print(f"worker {spec.node_name} exited with {proc.returncode}; restarting", flush=True)
-                    time.sleep(2)
+                    time.sleep(1)
                     procs[spec.node_name] = start_worker(spec)
-            if housekeeping and time.monotonic() - last_housekeeping > housekeeping_every_s:
-                housekeeping()
-                last_housekeeping = time.monotonic()
             time.sleep(poll_s)
     finally:
+        if keeper is not None:
+            keeper.stopped.set()
         for proc in procs.values():
-            if proc.poll() is None:
-                proc.terminate()
+            signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + 20
         for proc in procs.values():
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                proc.kill()
+                pass
+            signal_group(proc, signal.SIGKILL)

@@ -1,4 +1,9 @@
-"""Dramatiq middleware that makes each worker process a registered, heartbeating node."""
+"""Dramatiq middleware that makes each worker process a registered, heartbeating node.
+
+The node is bound in ``before_worker_boot``: Dramatiq starts its consumers between
+``before_worker_boot`` and ``after_worker_boot``, so binding any later would let the worker
+claim a task before it has a node — a task nothing could fail over if that worker died.
+"""
 
 import logging
 import os
@@ -12,7 +17,7 @@ class NodeMiddleware(Middleware):
     def __init__(self):
         self.thread = None
 
-    def after_worker_boot(self, broker, worker):
+    def before_worker_boot(self, broker, worker):
         name = os.environ.get("MOFSIM_NODE_NAME")
         token = os.environ.get("MOFSIM_NODE_TOKEN")
         if not name or not token:
@@ -26,7 +31,8 @@ class NodeMiddleware(Middleware):
         from nodes_app.models import WorkerNode
 
         device = pick_device()
-        send_heartbeat(name, token, collect_facts(device))  # fail fast on a bad token
+        # Fails fast on a bad token; "boot" fails over whatever a crashed predecessor held.
+        send_heartbeat(name, token, {**collect_facts(device), "boot": True})
         node = WorkerNode.objects.get(name=name)
         worker_context.configure(node.pk, device)
         self.thread = HeartbeatThread(name, token, device, settings.NODE_HEARTBEAT_INTERVAL_S)

@@ -10,6 +10,9 @@ from django.utils import timezone
 from nodes_app import events
 from nodes_app.choices import NodeStatus
 from nodes_app.models import WorkerNode
+from tasks_app import leases
+from tasks_app.models import Task
+from tasks_app.state import HELD
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +53,14 @@ def authenticate_node(name: str, token: str) -> WorkerNode:
 
 
 def record_heartbeat(node: WorkerNode, payload: dict) -> WorkerNode:
-    """Store a heartbeat. A disabled node keeps its DISABLED status (the operator's choice)."""
+    """Store a heartbeat. A disabled node keeps its DISABLED status (the operator's choice).
+
+    The heartbeat also says which attempt the process runs (``task``, ``lease``); what the node
+    holds beyond that is failed over — at once on a ``boot`` heartbeat (a new process holds
+    nothing), otherwise once it is older than a heartbeat interval (a claim may be newer than
+    the facts the heartbeat carries).
+    """
+    release_unreported_tasks(node, payload.get("lease"), boot=bool(payload.get("boot")))
     updates = {k: v for k, v in payload.items() if k in HEARTBEAT_FIELDS}
     updates["last_heartbeat"] = timezone.now()
     was = node.status
@@ -96,47 +106,19 @@ def mark_stale_node(now=None) -> bool:
 
 def fail_over_tasks(node: WorkerNode) -> int:
     """Tasks the silent node held go back to the queue, or fail after TASK_MAX_ATTEMPTS."""
-    from tasks_app.choices import TaskStatus
-    from tasks_app.services import send_wakeup
-    from tasks_app.state import IllegalTransition, transition
-
-    moved = 0
-    for task in node.tasks.filter(status__in=[TaskStatus.ASSIGNED, TaskStatus.RUNNING]):
-        try:
-            if task.attempts >= settings.TASK_MAX_ATTEMPTS:
-                transition(
-                    task,
-                    TaskStatus.FAILED,
-                    error=f"node {node.name} went silent {task.attempts} times; giving up",
-                    level="ERROR",
-                )
-            else:
-                transition(task, TaskStatus.QUEUED, message=f"node {node.name} went silent; re-queued", level="WARNING")
-                transaction.on_commit(lambda pk=task.pk: send_wakeup(pk))
-            moved += 1
-        except IllegalTransition:
-            continue
-    return moved
+    return leases.fail_over_all(list(Task.objects.filter(node=node, status__in=HELD)), f"node {node.name} went silent")
 
 
-def requeue_lost_messages(now=None) -> int:
-    """Re-send wake-ups for tasks QUEUED whose last wake-up is older than TASK_REQUEUE_AFTER_S.
-
-    A message can be lost (broker restart, a send that failed after commit); an extra one is
-    harmless because the claim decides what runs.
-    """
-    from django.db.models import Q
-
-    from tasks_app.choices import TaskStatus
-    from tasks_app.models import Task
-    from tasks_app.services import send_wakeup
-
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.TASK_REQUEUE_AFTER_S)
-    stale = Task.objects.filter(status=TaskStatus.QUEUED).filter(
-        Q(wakeup_sent_at__lt=cutoff) | Q(wakeup_sent_at__isnull=True, queued_at__lt=cutoff)
-    )
-    ids = list(stale.values_list("pk", flat=True))
-    for pk in ids:
-        send_wakeup(pk)
-    return len(ids)
+def release_unreported_tasks(node: WorkerNode, lease_token, boot: bool = False, now=None) -> int:
+    """Fail over tasks ``node`` holds that its process does not report running."""
+    held = Task.objects.filter(node=node, status__in=HELD)
+    if lease_token:
+        held = held.exclude(lease_token=lease_token)
+    if boot:
+        why = f"worker {node.name} restarted"
+    else:
+        now = now or timezone.now()
+        held = held.filter(assigned_at__lt=now - timedelta(seconds=max(5, settings.NODE_HEARTBEAT_INTERVAL_S)))
+        why = f"worker {node.name} is not running it"
+    tasks = list(held)
+    return leases.fail_over_all(tasks, why) if tasks else 0

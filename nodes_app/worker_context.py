@@ -1,13 +1,14 @@
-"""What a worker process knows about itself: its node row, device and current task.
+"""What a worker process knows about itself: its node row, device and the attempt it runs.
 
-Set up by ``NodeMiddleware.after_worker_boot`` from the environment the launcher gives each
-worker process (``MOFSIM_NODE_NAME``, ``MOFSIM_NODE_TOKEN``, ``CUDA_VISIBLE_DEVICES``). Outside
-a worker (tests, ``--sync`` runs) there is no node and the device is picked at call time.
+Set up by ``NodeMiddleware.before_worker_boot`` from the environment the launcher gives each
+worker process (``MOFSIM_NODE_NAME``, ``MOFSIM_NODE_TOKEN``, ``CUDA_VISIBLE_DEVICES``) — before
+the worker consumes any message, so no task is ever claimed without its node. Outside a worker
+(tests, ``--sync`` runs) there is no node and the device is picked at call time.
 """
 
 import threading
 
-_state = {"node_id": None, "device": None, "task_id": None}
+_state = {"node_id": None, "device": None, "lease": None}
 _lock = threading.Lock()
 
 
@@ -27,12 +28,13 @@ def device() -> str | None:
     return _state["device"]
 
 
-def set_current_task(task_id) -> None:
-    _state["task_id"] = str(task_id) if task_id else None
+def set_current_lease(lease) -> None:
+    """The attempt this process runs now (``tasks_app.state.Lease``), reported with each heartbeat."""
+    _state["lease"] = lease
 
 
-def current_task_id():
-    return _state["task_id"]
+def current_lease():
+    return _state["lease"]
 
 
 def loaded_model_ids(names) -> list[int]:

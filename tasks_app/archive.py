@@ -1,12 +1,15 @@
 """Recording a task's files as artifacts, on local disk or in object storage.
 
-One place decides where an artifact lives (``artifacts/<task_id>/<name>``, under WORKDIR or in
-the configured storage) for both paths that produce them: the worker archiving its work
-directory, and a remote worker uploading files through the API.
+One place decides where an artifact lives — ``artifacts/<task_id>/a<attempt>/<name>``, under
+WORKDIR or in the configured storage — for both paths that produce them: the worker archiving
+its attempt's work directory, and a remote worker uploading files through the API. Attempts
+never share a folder, so a stale attempt can only write into its own, and only the rows of the
+attempt that finished the task (recorded in the same transaction as its final state) are kept.
 """
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -17,19 +20,33 @@ from mofsim_site.files import UploadError, safe_filename, sha256_file, within_wo
 from tasks_app.models import TaskArtifact
 
 
+@dataclass
+class StoredFile:
+    name: str
+    path: str
+    size_bytes: int
+    sha256: str
+
+
 def local_storage() -> bool:
     return isinstance(default_storage, FileSystemStorage) and Path(default_storage.location) == settings.WORKDIR
 
 
-def store_file(task, path: Path, name: str | None = None, sha256: str | None = None, move: bool = False):
-    """Put ``path`` in place as artifact ``name`` of ``task`` and record it."""
+def attempt_key(task_id, attempt: int) -> str:
+    return f"artifacts/{task_id}/a{attempt}"
+
+
+def put_file(task_id, attempt: int, path: Path, name: str | None = None, sha256: str | None = None,
+             move: bool = False) -> StoredFile:  # fmt: skip
+    """Put ``path`` in place as artifact ``name`` of one attempt of a task (no database row)."""
     name = safe_filename(name or Path(path).name, "artifact")
-    key = f"artifacts/{task.pk}/{name}"
+    folder = attempt_key(task_id, attempt)
+    key = f"{folder}/{name}"
     sha256 = sha256 or sha256_file(path)
     size = Path(path).stat().st_size
     if local_storage():
         dest = within_workdir(settings.WORKDIR / key)
-        if not dest.is_relative_to(settings.WORKDIR / "artifacts" / str(task.pk)):
+        if not dest.is_relative_to(settings.WORKDIR / folder):
             raise UploadError("bad artifact name")
         if Path(path).resolve() != dest:
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -39,18 +56,35 @@ def store_file(task, path: Path, name: str | None = None, sha256: str | None = N
             default_storage.delete(key)
         with open(path, "rb") as fh:
             default_storage.save(key, File(fh))
+    return StoredFile(name, key, size, sha256)
+
+
+def record(task_id, attempt: int, files: list[StoredFile]) -> None:
+    """Make ``files`` the task's artifacts (call inside the transaction that fences the attempt)."""
+    TaskArtifact.objects.filter(task_id=task_id).exclude(attempt=attempt).delete()
+    for f in files:
+        TaskArtifact.objects.update_or_create(
+            task_id=task_id, attempt=attempt, name=f.name,
+            defaults={"path": f.path, "size_bytes": f.size_bytes, "sha256": f.sha256},
+        )  # fmt: skip
+
+
+def store_file(task, path: Path, name: str | None = None, sha256: str | None = None, move: bool = False):
+    """Put one file in place for the task's current attempt and record it (the node upload path)."""
+    stored = put_file(task.pk, task.attempts, path, name, sha256, move)
     artifact, _ = TaskArtifact.objects.update_or_create(
-        task=task, name=name, defaults={"path": key, "size_bytes": size, "sha256": sha256}
-    )
+        task=task, attempt=task.attempts, name=stored.name,
+        defaults={"path": stored.path, "size_bytes": stored.size_bytes, "sha256": stored.sha256},
+    )  # fmt: skip
     return artifact
 
 
-def archive_artifacts(task, workdir: Path) -> list:
-    """Register every file in ``workdir`` (artifacts/<task_id>/) as an artifact of ``task``.
+def archive_files(task, lease, workdir: Path) -> list[StoredFile]:
+    """Store every file of the attempt's ``workdir``; returns what ``record`` should register.
 
     On a node on another machine (``MOFSIM_SERVER_URL`` set) with the server's storage on its
-    own disk, the files go to the server through the node-authenticated artifact upload API
-    instead, so no shared disk is needed for results.
+    own disk, the files go to the server through the node-authenticated artifact upload API,
+    which checks the lease and records them itself; nothing is left to record here.
     """
     files = sorted(p for p in Path(workdir).iterdir() if p.is_file())
     server = os.environ.get("MOFSIM_SERVER_URL", "")
@@ -58,5 +92,7 @@ def archive_artifacts(task, workdir: Path) -> list:
         from tasks_app.training.transfer import upload_artifact
 
         name, token = os.environ["MOFSIM_NODE_NAME"], os.environ["MOFSIM_NODE_TOKEN"]
-        return [upload_artifact(server, task.pk, name, token, path) for path in files]
-    return [store_file(task, path) for path in files]
+        for path in files:
+            upload_artifact(server, task.pk, name, token, path, lease_token=str(lease.token))
+        return []
+    return [put_file(task.pk, lease.attempt, path) for path in files]

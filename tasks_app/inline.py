@@ -10,13 +10,5 @@ from tasks_app.state import transition
 
 
 def run_task_inline(task, device: str | None = None):
-    from django.db.models import F
-
-    transition(
-        task,
-        TaskStatus.ASSIGNED,
-        only_from=TaskStatus.QUEUED,
-        attempts=F("attempts") + 1,
-        message="claimed for an inline run",
-    )
+    transition(task, TaskStatus.ASSIGNED, only_from=TaskStatus.QUEUED, message="claimed for an inline run")
     return execute_task(task, device=device)

@@ -57,7 +57,12 @@ class Task(models.Model):
     node = models.ForeignKey(
         "nodes_app.WorkerNode", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
-    attempts = models.IntegerField(default=0)
+    attempts = models.IntegerField(default=0, help_text="number of the current (or last) attempt")
+    # The lease of the current attempt (DESIGN.md rule 1): a fencing token set by the claim and
+    # required by every worker-side write, and an expiry the worker's lease keeper keeps pushing
+    # forward. An expired lease is failed over whatever the node's heartbeat says.
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     time_limit_s = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -91,6 +96,34 @@ class Task(models.Model):
         return None
 
 
+class TaskAttempt(models.Model):
+    """One claim of a task by a worker: who ran it, when, and why it ended (the requeue history)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="attempt_history")
+    number = models.IntegerField()
+    node = models.ForeignKey(
+        "nodes_app.WorkerNode", null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts"
+    )
+    node_name = models.CharField(max_length=200, blank=True, help_text="kept when the node row goes")
+    claimed_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, blank=True, help_text="the state the attempt ended in")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["task", "number"]
+        constraints = [models.UniqueConstraint(fields=["task", "number"], name="unique_task_attempt")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} attempt {self.number}"
+
+    @property
+    def duration_s(self) -> float | None:
+        start = self.started_at or self.claimed_at
+        return (self.ended_at - start).total_seconds() if self.ended_at else None
+
+
 class TaskLogLine(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="log_lines")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -116,11 +149,12 @@ class TaskMetricPoint(models.Model):
 class TaskArtifact(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="artifacts")
     name = models.CharField(max_length=200)
-    path = models.CharField(max_length=500, help_text="storage key, e.g. artifacts/<task_id>/result.json")
+    attempt = models.IntegerField(default=0, help_text="the attempt that wrote it; only the final one's are kept")
+    path = models.CharField(max_length=500, help_text="storage key, e.g. artifacts/<task_id>/a1/result.json")
     size_bytes = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["task", "name"], name="unique_task_artifact")]
+        constraints = [models.UniqueConstraint(fields=["task", "attempt", "name"], name="unique_task_attempt_artifact")]

@@ -1,10 +1,13 @@
 """Running one claimed task inside a worker process (the Django side of an executor run).
 
-``TaskReporter`` persists what the executor reports — log lines (each pushed to the task's
-websocket group after commit), throttled progress and metric points — and raises
-``TaskCancelled`` once the row says CANCELLED. ``execute_task`` moves the task through
-RUNNING → COMPLETED/FAILED/TIMEOUT, writes result.json + metrics.json with provenance and
-archives the artifacts.
+``execute_task`` runs one *attempt* under its lease (``tasks_app.state.Lease``): a
+``LeaseKeeper`` thread renews the lease and notices cancel or fail-over, the ``TaskReporter``
+writes log lines, progress and metric points in small fenced batches (only while the attempt
+holds the task), every force call of the calculator checks the keeper's flag and the time limit
+(so cancel and time limits act within one step whatever the task type), and the final state,
+result and artifact rows are written in one fenced transaction — retried on a fresh database
+connection, and left to the lease reaper if even that fails. Files go to the attempt's own
+folder, so two attempts never mix theirs.
 """
 
 import json
@@ -13,11 +16,12 @@ import math
 import sys
 import time
 import traceback as tb
+from contextlib import contextmanager
 from pathlib import Path
 
 from ase.io import read
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from dramatiq.middleware.time_limit import TimeLimitExceeded
 
@@ -26,15 +30,17 @@ from models_app.devices import device_info, pick_device
 from models_app.loaders import D3_CUTOFF_A, package_versions
 from nodes_app.inputs import ensure_local_model, ensure_local_structure
 from tasks_app import events, executors
-from tasks_app.archive import archive_artifacts
+from tasks_app.archive import archive_files, record
 from tasks_app.choices import TaskStatus
 from tasks_app.executors.base import ExecutorError, Reporter, TaskCancelled
+from tasks_app.leases import LeaseKeeper, drop_connection
 from tasks_app.models import Task, TaskLogLine, TaskMetricPoint
 from tasks_app.params import run_params
-from tasks_app.state import IllegalTransition, transition
+from tasks_app.state import HELD, IllegalTransition, Lease, LeaseLost, transition
 
 logger = logging.getLogger(__name__)
 S = TaskStatus
+FINAL_WRITE_TRIES = 6  # with backoff 0.5, 1, 2, 4, 8 s: a database restart is survived
 
 
 class TaskTimeLimit(Exception):
@@ -42,53 +48,149 @@ class TaskTimeLimit(Exception):
 
 
 def artifacts_dir(task) -> Path:
-    return settings.WORKDIR / "artifacts" / str(task.pk)
+    """The attempt's work directory: ``artifacts/<task_id>/a<attempt>/`` under WORKDIR."""
+    return settings.WORKDIR / "artifacts" / str(task.pk) / f"a{task.attempts}"
 
 
 class TaskReporter(Reporter):
-    """Reporter that writes to the database and pushes to websockets, throttled."""
+    """Reporter that writes to the database (fenced by the lease, batched) and pushes to websockets.
+
+    Log lines and metric points are buffered and written together with the progress columns at
+    most every ``PERSIST_EVERY_S`` (warnings and errors at once), in one transaction whose first
+    statement is the conditional UPDATE on the lease token: a stale attempt writes nothing.
+    """
 
     PERSIST_EVERY_S = 1.0
 
-    def __init__(self, task: Task, workdir: Path):
+    def __init__(self, task: Task, workdir: Path, lease: Lease | None = None, keeper: LeaseKeeper | None = None):
         super().__init__(workdir, logging.getLogger(f"mofsim.task.{str(task.pk)[:8]}"))
         self.task = task
+        self.lease = lease or Lease.of(task)
+        self.keeper = keeper
         self._last_persist = 0.0
+        self._pending_lines: list[TaskLogLine] = []
+        self._pending_points: list[dict] = []
         self._deadline = time.monotonic() + task.time_limit_s if task.time_limit_s else None
+        (settings.WORKDIR / "logs").mkdir(parents=True, exist_ok=True)
         self._log_file = open(settings.WORKDIR / "logs" / f"{task.pk}.log", "a")  # noqa: SIM115
+
+    @property
+    def lease_token(self) -> str:
+        return str(self.lease.token)
+
+    def check(self) -> None:
+        """Stop computing if the task was cancelled, the attempt lost its lease, or time ran out."""
+        lost = self.keeper.lost if self.keeper is not None else None
+        if lost == "cancelled":
+            raise TaskCancelled()
+        if lost:
+            raise LeaseLost(self.task.pk, "elsewhere", "progress")
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise TaskTimeLimit(f"time limit of {self.task.time_limit_s} s exceeded")
 
     def log(self, message: str, level: str = "INFO") -> None:
         super().log(message, level)
         self._log_file.write(f"{timezone.now().isoformat()} {level} {message}\n")
         self._log_file.flush()
-        line = TaskLogLine.objects.create(task=self.task, level=level, source="executor", message=message)
-        transaction.on_commit(lambda: events.log_line(self.task.pk, line))
+        self._pending_lines.append(TaskLogLine(task_id=self.task.pk, level=level, source="executor", message=message))
+        if level in ("WARNING", "ERROR") or time.monotonic() - self._last_persist >= self.PERSIST_EVERY_S:
+            self.flush(final=True)  # a lost lease stops the executor at its next check, not mid-log
 
     def on_progress(self, point: dict) -> None:
-        now = time.monotonic()
+        self.check()
+        self._pending_points.append(point)
         last = self.total is not None and self.step >= self.total
-        if now - self._last_persist < self.PERSIST_EVERY_S and not last:
+        if time.monotonic() - self._last_persist < self.PERSIST_EVERY_S and not last:
             return
-        self._last_persist = now
         self.flush(point)
 
-    def flush(self, point: dict | None = None) -> None:
-        metrics = {k: v for k, v in (point or {}).items() if k != "step"}
-        Task.objects.filter(pk=self.task.pk).update(
-            progress_step=self.step, progress_total=self.total, progress=metrics, updated_at=timezone.now()
-        )
+    def flush(self, point: dict | None = None, final: bool = False) -> None:
+        """Write what is pending. Raises TaskCancelled/LeaseLost when the attempt lost the task
+        (unless ``final``: the attempt is ending anyway and only wants its last lines kept)."""
+        self._last_persist = time.monotonic()
+        metrics = _without_step(point or {})
+        lines, points = self._pending_lines, self._pending_points
+        self._pending_lines, self._pending_points = [], []
+        progress = {"progress_step": self.step, "progress_total": self.total}
         if point is not None:
-            TaskMetricPoint.objects.create(task=self.task, step=point["step"], data=metrics)
-        self.task.progress_step, self.task.progress_total, self.task.progress = self.step, self.total, metrics
-        status = Task.objects.filter(pk=self.task.pk).values_list("status", flat=True).first()
-        if status == S.CANCELLED:
-            raise TaskCancelled()
-        if self._deadline is not None and time.monotonic() > self._deadline:
-            raise TaskTimeLimit(f"time limit of {self.task.time_limit_s} s exceeded")
-        events.progress(self.task, point)
+            progress["progress"] = metrics
+        state = with_fresh_connection(lambda: self._write(lines, points, progress), tries=3)
+        if state == "held":
+            self.task.progress_step, self.task.progress_total = self.step, self.total
+            if point is not None:
+                self.task.progress = metrics
+                events.progress(self.task, point)
+        elif not final:
+            if state == "cancelled":
+                raise TaskCancelled()
+            raise LeaseLost(self.task.pk, state, "progress")
+
+    def _write(self, lines: list[TaskLogLine], points: list[dict], progress: dict) -> str:
+        with transaction.atomic():
+            mine = Task.objects.filter(pk=self.task.pk, lease_token=self.lease.token)
+            if mine.filter(status__in=HELD).update(updated_at=timezone.now(), **progress):
+                state = "held"
+            elif mine.filter(status=S.CANCELLED).exists():
+                state = "cancelled"  # the attempt's own last lines are still kept
+            else:
+                return "lost"  # another attempt (or the queue) owns the task: write nothing
+            created = TaskLogLine.objects.bulk_create(lines) if lines else []
+            if points and state == "held":
+                TaskMetricPoint.objects.bulk_create(
+                    TaskMetricPoint(task_id=self.task.pk, step=p["step"], data=_without_step(p)) for p in points
+                )
+            transaction.on_commit(lambda: [events.log_line(self.task.pk, line) for line in created])
+        return state
 
     def close(self) -> None:
         self._log_file.close()
+
+
+def _without_step(point: dict) -> dict:
+    return {k: v for k, v in point.items() if k != "step"}
+
+
+def with_fresh_connection(write, tries: int = FINAL_WRITE_TRIES):
+    """Run ``write()``; on a database error drop the connection and retry with backoff.
+
+    A connection killed under a worker (database restart, failover, idle timeout) must not turn
+    into a task stuck in RUNNING: the next try opens a new one.
+    """
+    delay = 0.5
+    for attempt in range(tries):
+        try:
+            return write()
+        except DatabaseError:
+            if attempt == tries - 1:
+                raise
+            logger.warning("database write failed; retrying on a fresh connection in %.1f s", delay, exc_info=True)
+            drop_connection()
+            time.sleep(delay)
+            delay *= 2
+
+
+@contextmanager
+def checked_calculator(calc, check):
+    """Make every calculation of ``calc`` call ``check()`` first (cancel, lease, time limit).
+
+    Each optimizer step, MD step, phonon displacement and E(V) point goes through the
+    calculator, so this one hook makes every task type stop within one force call. The model
+    cache shares the calculator between tasks, so the hook is removed afterwards.
+    """
+    if calc is None:
+        yield calc
+        return
+    inner = calc.calculate
+
+    def calculate(*args, **kwargs):
+        check()
+        return inner(*args, **kwargs)
+
+    calc.calculate = calculate
+    try:
+        yield calc
+    finally:
+        del calc.calculate  # the class's method again
 
 
 def strip_paths(text: str) -> str:
@@ -139,18 +241,34 @@ def load_structure(task: Task):
 
 
 def execute_task(task: Task, device: str | None = None) -> Task:
-    """Run a task already in ASSIGNED. Never raises for task failures: they become states."""
+    """Run the attempt that just claimed ``task`` (ASSIGNED). Task failures become states, never raise."""
     device = device or pick_device()
-    entry = executors.get(task.kind)
-    workdir = artifacts_dir(task)
-    (settings.WORKDIR / "logs").mkdir(parents=True, exist_ok=True)
+    lease = Lease.of(task)
+    keeper = LeaseKeeper(lease)
+    keeper.start()
     try:
-        transition(task, S.RUNNING, only_from=S.ASSIGNED, message=f"on {device}")
-    except IllegalTransition:
-        return task  # cancelled between claim and start
-    reporter = TaskReporter(task, workdir)
+        try:
+            transition(task, S.RUNNING, only_from=S.ASSIGNED, lease=lease, message=f"on {device}")
+        except IllegalTransition:
+            return _refresh(task)  # cancelled or failed over between claim and start
+        reporter = TaskReporter(task, artifacts_dir(task), lease, keeper)
+        try:
+            outcome = _compute(task, reporter, device)
+            _finish(task, lease, reporter, *outcome)
+        finally:
+            reporter.close()
+    finally:
+        keeper.stop()
+    return _refresh(task)
+
+
+def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | None, dict]:
+    """Run the executor; returns the final state to record (None: nothing, the row decided) and its fields."""
+    entry = executors.get(task.kind)
     started = time.perf_counter()
     try:
+        if task.attempts > 1:
+            reporter.log(f"attempt {task.attempts} of {settings.TASK_MAX_ATTEMPTS}")
         atoms = load_structure(task) if entry.needs_structure else None
         calc = None
         if entry.needs_model:
@@ -158,40 +276,77 @@ def execute_task(task: Task, device: str | None = None) -> Task:
             spec = ensure_local_model(task.model.spec())
             calc = cache.get_calculator(spec, device, d3=task.params.get("d3", False))
         params = run_params(task.kind, task.params, task.structure.reference if task.structure_id else None)
-        result = entry.load_run()(atoms, calc, params, reporter)
-        wall = time.perf_counter() - started
-        result["provenance"] = provenance(task, device, wall, reporter.step)
-        result = json_safe(result)
+        reporter.check()
+        with checked_calculator(calc, reporter.check):
+            result = entry.load_run()(atoms, calc, params, reporter)
+        reporter.check()
+        result["provenance"] = provenance(task, device, time.perf_counter() - started, reporter.step)
         reporter.flush(reporter.points[-1] if reporter.points else None)
+        return S.COMPLETED, {"result": json_safe(result)}
     except TaskCancelled:
-        reporter.log("stopped: task was cancelled", "WARNING")
-        _finish_files(task, reporter, None)
-        return _refresh(task)
+        _log_quietly(reporter, "stopped: task was cancelled", "WARNING")
+        return None, {}
+    except LeaseLost as exc:
+        logger.warning("task %s attempt %s stopped: %s", task.pk, task.attempts, exc)
+        return None, {}
     except (TimeLimitExceeded, TaskTimeLimit) as exc:
-        _finish_files(task, reporter, None)
-        _safe_transition(task, S.TIMEOUT, error=str(exc) or "time limit exceeded", level="ERROR")
-        return _refresh(task)
+        return S.TIMEOUT, {"error": str(exc) or "time limit exceeded"}
     except ExecutorError as exc:
-        reporter.log(str(exc), "ERROR")
-        _finish_files(task, reporter, None)
-        _safe_transition(task, S.FAILED, error=str(exc), level="ERROR")
-        return _refresh(task)
+        _log_quietly(reporter, str(exc), "ERROR")
+        return S.FAILED, {"error": str(exc)}
     except Exception as exc:  # noqa: BLE001 - any error becomes a FAILED task with its traceback
         summary = f"{type(exc).__name__}: {exc}"
-        reporter.log(summary, "ERROR")
-        _finish_files(task, reporter, None)
-        _safe_transition(task, S.FAILED, error=summary, traceback=strip_paths(tb.format_exc()), level="ERROR")
-        return _refresh(task)
-    finally:
-        reporter.close()
+        _log_quietly(reporter, summary, "ERROR")
+        return S.FAILED, {"error": summary, "traceback": strip_paths(tb.format_exc())}
+
+
+def _log_quietly(reporter: TaskReporter, message: str, level: str) -> None:
+    """Log on the error path; a database that is down here must not hide the error itself."""
     try:
-        _finish_files(task, reporter, result)
-        _safe_transition(task, S.COMPLETED, result=result)
-    except Exception as exc:  # noqa: BLE001 - a result we cannot store must not leave the task RUNNING
+        reporter.log(message, level)
+    except DatabaseError:
+        logger.warning("could not log %r for task %s", message, reporter.task.pk, exc_info=True)
+
+
+def _finish(task: Task, lease: Lease, reporter: TaskReporter, target: str | None, fields: dict) -> None:
+    """Keep the attempt's last lines and files, and record its final state — all fenced by the lease."""
+    try:
+        with_fresh_connection(lambda: reporter.flush(final=True))
+        stored = archive_files(task, lease, _write_files(task, reporter, fields.get("result")))
+    except Exception as exc:  # noqa: BLE001 - files we cannot archive must not leave the task RUNNING
+        logger.exception("archiving the files of task %s failed", task.pk)
+        stored = []
+        if target is not None:
+            target, fields = S.FAILED, {"error": f"could not archive the results: {type(exc).__name__}: {exc}",
+                                        "traceback": strip_paths(tb.format_exc())}  # fmt: skip
+    try:
+        with_fresh_connection(lambda: _record_final(task, lease, target, fields, stored))
+    except LeaseLost as exc:
+        logger.warning("task %s attempt %s: %s", task.pk, lease.attempt, exc)
+    except DatabaseError:
+        logger.exception("could not record the end of task %s; its lease will expire and be failed over", task.pk)
+    except Exception as exc:  # noqa: BLE001 - e.g. a result the database refuses
         logger.exception("storing the result of task %s failed", task.pk)
-        _safe_transition(task, S.FAILED, error=f"could not store the result: {type(exc).__name__}: {exc}",
-                         traceback=strip_paths(tb.format_exc()), level="ERROR")  # fmt: skip
-    return _refresh(task)
+        error = f"could not store the result: {type(exc).__name__}: {exc}"
+        fields = {"error": error, "traceback": strip_paths(tb.format_exc())}
+        try:
+            with_fresh_connection(lambda: _record_final(task, lease, S.FAILED, fields, stored))
+        except (IllegalTransition, DatabaseError):
+            logger.exception("could not record the failure of task %s either", task.pk)
+
+
+def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, stored: list) -> None:
+    with transaction.atomic():
+        if target is not None:
+            try:
+                transition(task, target, only_from=S.RUNNING, lease=lease, level="INFO" if target == S.COMPLETED
+                           else "ERROR", **fields)  # fmt: skip
+            except LeaseLost:
+                raise
+            except IllegalTransition as exc:  # cancelled at the last moment: keep its files, not the result
+                logger.info("not recording %s for task %s: already %s", target, task.pk, exc.current)
+        if Task.objects.select_for_update().filter(pk=task.pk, lease_token=lease.token).exists():
+            record(task.pk, lease.attempt, stored)
 
 
 def json_safe(value):
@@ -209,7 +364,7 @@ def json_safe(value):
     return str(value)
 
 
-def _finish_files(task: Task, reporter: TaskReporter, result: dict | None) -> None:
+def _write_files(task: Task, reporter: TaskReporter, result: dict | None) -> Path:
     # The progress series is metrics.json, unless the executor wrote its own metrics.json (a
     # training job's per-fold metrics): then the series goes to series.json.
     metrics = reporter.workdir / "metrics.json"
@@ -220,14 +375,7 @@ def _finish_files(task: Task, reporter: TaskReporter, result: dict | None) -> No
     log_path = settings.WORKDIR / "logs" / f"{task.pk}.log"
     if log_path.exists():
         (reporter.workdir / "task.log").write_bytes(log_path.read_bytes())
-    archive_artifacts(task, reporter.workdir)
-
-
-def _safe_transition(task: Task, target: str, **fields) -> None:
-    try:
-        transition(task, target, only_from=S.RUNNING, **fields)
-    except IllegalTransition as exc:
-        logger.info("not recording %s for task %s: %s (already %s)", target, task.pk, exc, exc.current)
+    return reporter.workdir
 
 
 def _refresh(task: Task) -> Task:

@@ -4,10 +4,11 @@ Order: priority (CRITICAL first); then fair share — owners with fewer tasks al
 first, so one user's 100-structure benchmark does not starve a colleague's single task; then
 model affinity — a task for a model this worker already has loaded; then FIFO by queue time.
 Claiming is a conditional UPDATE QUEUED → ASSIGNED; if another worker won the race we try the
-next candidate. A redelivered message therefore never runs a task twice.
+next candidate. A redelivered message therefore never runs a task twice. The claim is a lease
+for one attempt: ``Lease.of(task)`` is what the worker must present for every later write.
 """
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task
@@ -60,7 +61,6 @@ def claim_next_task(node, loaded_model_ids=(), kinds=None) -> Task | None:
                 S.ASSIGNED,
                 only_from=S.QUEUED,
                 node=node,
-                attempts=F("attempts") + 1,
                 message=f"claimed by {node}" if node else "claimed",
             )
         except IllegalTransition:

@@ -4,7 +4,7 @@
 takes whichever QUEUED task the claim query ranks first (priority, fair share, model affinity).
 One message per queued task keeps the counts even; a redelivered or extra message finds nothing
 to claim and does nothing. Retries are off — a CUDA OOM is not transient, and lost work is
-re-queued by the reconciler, not by the broker.
+re-queued by the lease reaper, not by the broker.
 """
 
 import dramatiq
@@ -14,18 +14,19 @@ from models_app import cache
 from nodes_app import worker_context
 from tasks_app.runner import execute_task
 from tasks_app.scheduler import claim_next_task
+from tasks_app.state import Lease
 
 QUEUE = "mofsim"
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=settings.TASK_TIME_LIMIT_S * 1000)
 def run_next_task(hint_task_id: str) -> None:
-    node = worker_context.current_node()
+    node = worker_context.current_node()  # waits until this worker process has bound its node
     loaded = worker_context.loaded_model_ids(cache.loaded_names())
     task = claim_next_task(node, loaded_model_ids=loaded)
     if task is not None:
-        worker_context.set_current_task(task.pk)
+        worker_context.set_current_lease(Lease.of(task))
         try:
             execute_task(task, device=worker_context.device())
         finally:
-            worker_context.set_current_task(None)
+            worker_context.set_current_lease(None)

@@ -12,6 +12,7 @@ from tasks_app.choices import TaskStatus
 from tasks_app.forms import TaskSubmitForm
 from tasks_app.services import cancel_task, resubmit_task
 from tasks_app.state import IllegalTransition
+from tasks_app.waiting import wait_reason
 
 
 @login_required
@@ -34,13 +35,15 @@ def task_detail(request, pk):
     if is_partial(request):
         after = request.GET.get("after", "")
         lines = task.log_lines.filter(id__gt=int(after)).order_by("id")[:500] if after.isdigit() else []
-        response = render(request, "tasks_app/partials/_task_live.html", {"task": task, "lines": lines})
+        context = {"task": task, "lines": lines, "waiting": wait_reason(task)}
+        response = render(request, "tasks_app/partials/_task_live.html", context)
         if task.is_terminal:
             response.status_code = HTMX_STOP_POLLING
         return response
     lines = list(task.log_lines.order_by("-id")[:200])[::-1]
     points = list(task.metric_points.order_by("step", "id").values("step", "data"))
-    return render(request, "tasks_app/task_detail.html", {"task": task, "lines": lines, "points": points})
+    context = {"task": task, "lines": lines, "points": points, "waiting": wait_reason(task)}
+    return render(request, "tasks_app/task_detail.html", context)
 
 
 @login_required

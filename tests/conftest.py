@@ -151,4 +151,24 @@ def run_inline():
     return run_task_inline
 
 
+@pytest.fixture
+def temp_kind():
+    """Register a task kind backed by a test function (no structure, no model) for one test."""
+    from tasks_app import executors
+    from tasks_app.executors import ExecutorEntry
+
+    added = []
+
+    def add(name, func, needs_structure=False, needs_model=False):
+        executors.register(ExecutorEntry(name, name, f"{func.__module__}.{func.__name__}",
+                                         "tasks_app.params.SinglePointParams", needs_structure=needs_structure,
+                                         needs_model=needs_model))  # fmt: skip
+        added.append(name)
+        return name
+
+    yield add
+    for name in added:
+        executors.REGISTRY.pop(name)
+
+
 __all__ = ["client_for", "wait_for", "threading"]

@@ -40,3 +40,6 @@ class HeartbeatSerializer(serializers.Serializer):
     loaded_models = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=100)
     versions = serializers.DictField(required=False)
     pid = serializers.IntegerField(required=False, allow_null=True)
+    task = serializers.UUIDField(required=False, allow_null=True, help_text="the task this process runs now")
+    lease = serializers.UUIDField(required=False, allow_null=True, help_text="that attempt's lease token")
+    boot = serializers.BooleanField(required=False, default=False, help_text="first heartbeat of a new process")

@@ -128,7 +128,9 @@ class JobArtifacts(APIView):
     """``GET`` lists a job's artifacts (owner/staff); ``POST`` (a node) uploads one file.
 
     Upload: multipart ``file`` + ``sha256``; the job must be RUNNING and, if it was claimed by
-    a node, by this node. Uploading ``model.model`` of a ``train_mace`` job registers the model.
+    a node, by this node, and ``X-Mofsim-Lease`` must carry the running attempt's lease token
+    (a stale attempt's files are refused, so attempts never mix). Uploading ``model.model`` of a
+    ``train_mace`` job registers the model.
     """
 
     authentication_classes = [NodeTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
@@ -152,6 +154,8 @@ class JobArtifacts(APIView):
             raise PermissionDenied(f"job is assigned to another node, not {node.name}")
         if task.status != TaskStatus.RUNNING:
             raise Conflict(f"job is {task.status}; artifacts are accepted only while it runs")
+        if request.headers.get("X-Mofsim-Lease", "") != str(task.lease_token):
+            raise Conflict("this attempt no longer holds the job (X-Mofsim-Lease does not match); file refused")
         uploaded = request.FILES.get("file")
         if uploaded is None:
             raise ValidationError({"file": ["a file is required (multipart field 'file')"]})

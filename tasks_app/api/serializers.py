@@ -6,8 +6,9 @@ from models_app.models import MLModel
 from structures_app.models import Structure
 from tasks_app import executors
 from tasks_app.choices import Priority
-from tasks_app.models import Task, TaskArtifact, TaskLogLine, TaskMetricPoint
+from tasks_app.models import Task, TaskArtifact, TaskAttempt, TaskLogLine, TaskMetricPoint
 from tasks_app.params import PRESET_CHOICES
+from tasks_app.waiting import wait_reason
 
 
 @extend_schema_field({"type": "string", "enum": Priority.names, "example": "NORMAL"})
@@ -77,9 +78,23 @@ class TaskSerializer(serializers.ModelSerializer):
         return {"id": obj.structure_id, "name": obj.structure.name, "n_atoms": obj.structure.n_atoms}
 
 
+class TaskAttemptSerializer(serializers.ModelSerializer):
+    node = serializers.CharField(source="node_name")
+
+    class Meta:
+        model = TaskAttempt
+        fields = ["number", "node", "claimed_at", "started_at", "ended_at", "outcome", "reason"]
+
+
 class TaskDetailSerializer(TaskSerializer):
+    attempt_history = TaskAttemptSerializer(many=True, read_only=True)
+    wait_reason = serializers.SerializerMethodField(help_text="why a task queued for a while still waits")
+
     class Meta(TaskSerializer.Meta):
-        fields = [*TaskSerializer.Meta.fields, "traceback", "time_limit_s"]
+        fields = [*TaskSerializer.Meta.fields, "traceback", "time_limit_s", "wait_reason", "attempt_history"]
+
+    def get_wait_reason(self, obj) -> str | None:
+        return wait_reason(obj)
 
 
 class TaskSubmitSerializer(serializers.Serializer):

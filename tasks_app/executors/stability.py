@@ -40,8 +40,9 @@ def stage_plan(params: dict) -> list[dict]:
         "pressure_bar": params["pressure_bar"],
         "velocity_seed": params["velocity_seed"],
     }
-    npt_steps = params["npt_steps"] or defaults["npt_steps"]
-    friction = params["friction_per_fs"] or defaults["friction_per_fs"]
+    # None means "the protocol's value"; 0 means zero steps (an NVT-only run), not "unset".
+    npt_steps = defaults["npt_steps"] if params["npt_steps"] is None else params["npt_steps"]
+    friction = defaults["friction_per_fs"] if params["friction_per_fs"] is None else params["friction_per_fs"]
     opt = {"kind": "opt", "name": "opt", "fmax": params["opt_fmax"], "steps": params["opt_steps"]}
     nvt = {"kind": "md", "name": "nvt", "ensemble": "nvt_langevin", "steps": params["nvt_steps"],
            "temperature_k": t0, "friction_per_fs": friction, "init_velocities": True, **md}  # fmt: skip

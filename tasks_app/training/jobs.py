@@ -101,7 +101,8 @@ class JobSandbox:
         for path in sorted(p for p in self.outputs.iterdir() if p.is_file()):
             if self.remote:
                 try:
-                    body = transfer.upload_artifact(self.server, self.task_id, self.node_name, self.node_token, path)
+                    body = transfer.upload_artifact(self.server, self.task_id, self.node_name, self.node_token, path,
+                                                    lease_token=getattr(self.report, "lease_token", None))
                 except (transfer.TransferError, OSError) as exc:
                     raise ExecutorError(str(exc)) from exc
                 delivered[path.name] = {k: body[k] for k in ("sha256", "size_bytes") if k in body}

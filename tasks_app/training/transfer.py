@@ -41,13 +41,18 @@ def download(
     return sha
 
 
-def upload_artifact(server: str, task_id, node_name: str, token: str, path: Path, timeout: float = 600) -> dict:
-    """``POST {server}/api/v1/jobs/{task_id}/artifacts`` (multipart, node token); the server's JSON."""
+def upload_artifact(server: str, task_id, node_name: str, token: str, path: Path, timeout: float = 600,
+                    lease_token: str | None = None) -> dict:  # fmt: skip
+    """``POST {server}/api/v1/jobs/{task_id}/artifacts`` (multipart, node token); the server's JSON.
+
+    ``lease_token`` (sent as ``X-Mofsim-Lease``) proves the upload comes from the attempt that
+    holds the task; the server refuses files from an attempt that lost it."""
     sha = sha256_file(path)
     with open(path, "rb") as fh:
         response = requests.post(
             f"{server.rstrip('/')}/api/v1/jobs/{task_id}/artifacts",
-            headers={"Authorization": f"Node {token}", "X-Node-Name": node_name},
+            headers={"Authorization": f"Node {token}", "X-Node-Name": node_name,
+                     **({"X-Mofsim-Lease": lease_token} if lease_token else {})},  # fmt: skip
             files={"file": (Path(path).name, fh)},
             data={"sha256": sha},
             timeout=timeout,

@@ -69,6 +69,12 @@ def test_stage_plans_follow_the_protocol_variants():
     assert [s["steps"] for s in copper[2:5]] == [10_000] * 3 and not any(s["init_velocities"] for s in copper[2:5])
 
 
+def test_zero_npt_steps_means_zero_not_the_protocol_default():
+    plan = stability.stage_plan(validate_params("stability", {"npt_steps": 0, "nvt_steps": 10}))
+    assert [s["name"] for s in plan] == ["opt", "nvt"]
+    assert sum(s["steps"] for s in plan) == 1000 + 10
+
+
 def test_the_quick_copper_variant_runs_end_to_end(tmp_path):
     params = validate_params("stability", {"variant": "copper", "npt_steps": 30}, preset="quick")
     atoms = cu(a=3.62, repeat=2)

@@ -43,8 +43,10 @@ async def connect(path, headers):
 def test_it_streams_a_log_line_to_the_task_page_as_it_is_written(owner, task):
     as_owner = headers_for(owner)
     from tasks_app.runner import TaskReporter, artifacts_dir
+    from tasks_app.scheduler import claim_next_task
 
     (settings.WORKDIR / "logs").mkdir(parents=True, exist_ok=True)
+    task = claim_next_task(None)  # only the attempt holding the lease may write lines
 
     def write_line():
         reporter = TaskReporter(task, artifacts_dir(task))

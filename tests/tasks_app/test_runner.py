@@ -5,8 +5,6 @@ import math
 import numpy as np
 import pytest
 
-from tasks_app import executors
-from tasks_app.executors import ExecutorEntry
 from tasks_app.models import Task
 from tasks_app.runner import json_safe
 from tasks_app.services import enqueue_task
@@ -31,22 +29,6 @@ def unserialisable_result(atoms, calculator, params, report):
 
 def crashing(atoms, calculator, params, report):
     raise ZeroDivisionError("boom")
-
-
-@pytest.fixture
-def temp_kind():
-    added = []
-
-    def add(name, func):
-        executors.register(ExecutorEntry(name, name, f"{__name__}.{func.__name__}",
-                                         "tasks_app.params.SinglePointParams", needs_structure=False,
-                                         needs_model=False))  # fmt: skip
-        added.append(name)
-        return name
-
-    yield add
-    for name in added:
-        executors.REGISTRY.pop(name)
 
 
 @pytest.mark.parametrize("func", [numpy_result, unserialisable_result])

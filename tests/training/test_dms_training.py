@@ -58,7 +58,7 @@ def test_it_trains_a_cnn_to_rho_above_0_8_on_random_folds(api, dms_datasets, run
 
     names = {a.name for a in task.artifacts.all()}
     assert {"model.pth", "metrics.json", "train.log", "plan.json", "splits.csv", "predictions.csv"} <= names
-    folder = settings.WORKDIR / "artifacts" / str(task.pk)
+    folder = (settings.WORKDIR / task.artifacts.get(name="plan.json").path).parent  # the attempt's folder
     plan_file = json.loads((folder / "plan.json").read_text())
     assert plan_file["plan"]["model.name"] == "cnn"
     with open(folder / "predictions.csv") as fh:
@@ -91,7 +91,7 @@ def test_ridge_loses_its_skill_on_contiguous_folds(api, dms_datasets, run_inline
 def test_modulo_split_puts_each_position_in_one_fold(api, dms_datasets, run_inline):
     task = run_inline(submit(api, dms_datasets, {"model.name": "ridge", "split": {"strategy": "modulo"}}))
     assert task.status == "COMPLETED", task.error
-    with open(settings.WORKDIR / "artifacts" / str(task.pk) / "splits.csv") as fh:
+    with open(settings.WORKDIR / task.artifacts.get(name="splits.csv").path) as fh:
         rows = list(csv.DictReader(fh))
     assert all(int(r["fold"]) == (int(r["first_position"]) - 1) % 5 for r in rows)
 

@@ -76,6 +76,11 @@ def running_job(api, datasets):
     return task
 
 
+def lease_header(task) -> dict:
+    task.refresh_from_db()
+    return {"HTTP_X_MOFSIM_LEASE": str(task.lease_token)}
+
+
 def test_the_signed_data_url_serves_the_jobs_input_until_it_expires(running_job, datasets):
     anonymous = APIClient()
     url = data_url("", datasets["table"]["id"], running_job.pk)
@@ -103,12 +108,15 @@ def test_artifact_upload_needs_a_node_token_and_a_running_job(running_job):
 
     assert send({}).status_code in (401, 403)
     assert send({"HTTP_AUTHORIZATION": "Node wrong", "HTTP_X_NODE_NAME": "node-a"}).status_code == 401
-    good = {"HTTP_AUTHORIZATION": f"Node {token}", "HTTP_X_NODE_NAME": "node-a"}
+    good = {"HTTP_AUTHORIZATION": f"Node {token}", "HTTP_X_NODE_NAME": "node-a", **lease_header(running_job)}
     assert send(good, sha="0" * 64).status_code == 400
     r = send(good)
     assert r.status_code == 201, r.content
     assert r.json()["name"] == "notes.txt"
-    assert (settings.WORKDIR / "artifacts" / str(running_job.pk) / "notes.txt").read_bytes() == b"hello"
+    stored = settings.WORKDIR / "artifacts" / str(running_job.pk) / f"a{running_job.attempts}" / "notes.txt"
+    assert stored.read_bytes() == b"hello"
+    stale = {**good, "HTTP_X_MOFSIM_LEASE": "00000000-0000-0000-0000-000000000000"}
+    assert send(stale).status_code == 409  # an attempt that lost the lease cannot add files
     Task.objects.filter(pk=running_job.pk).update(node=register_local_node("node-b")[0])
     assert send(good).status_code == 403
     Task.objects.filter(pk=running_job.pk).update(node=node)

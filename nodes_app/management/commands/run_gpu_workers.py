@@ -22,10 +22,15 @@ class Command(BaseCommand):
             action="store_true",
             help="do not reap stale nodes / re-send lost messages from this launcher",
         )
+        parser.add_argument(
+            "--no-service-worker",
+            action="store_true",
+            help="start no service worker (alerts, model-file checks): another machine runs it",
+        )
 
     def handle(self, *args, **opts):
         gpus = detect_gpus(opts["gpus"].split(",") if opts["gpus"] else None)
-        specs = plan_workers(gpus, opts["name_prefix"])
+        specs = plan_workers(gpus, opts["name_prefix"], alerts=not opts["no_service_worker"])
         stopping = {"flag": False}
 
         def on_signal(signum, frame):
