@@ -219,6 +219,7 @@ def test_database_connections_dropped_mid_task(launchers, owner, cu_structure, e
         time.sleep(1.5)
     wait_status(task, S.COMPLETED, S.FAILED)
     assert_one_true_result(task, owner)
+    print(f"dropped connections: {task.status} after {task.attempts} attempt(s)")
 
 
 def test_tasks_queued_before_boot_are_claimed_only_with_a_node(launchers, owner, cu_structure, emt):
@@ -274,3 +275,5 @@ def test_a_slow_model_load_does_not_get_a_live_worker_declared_dead(launchers, o
     wait_status(task, S.COMPLETED, S.FAILED, timeout=300)
     assert_one_true_result(task, owner)
     assert task.attempts == 1, "the worker was declared dead while loading the model"
+    print(f"slow model load: {task.wall_time_s:.1f} s from start to result (lease TTL {FAST['TASK_LEASE_TTL_S']} s), "
+          f"1 attempt")
