@@ -225,6 +225,9 @@ FILE_UPLOAD_HANDLERS = [
 ]
 STRUCTURE_UPLOAD_MAX_BYTES = env_int("STRUCTURE_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 MODEL_UPLOAD_MAX_BYTES = env_int("MODEL_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
+# Model files are converted in bubblewrap (models_app.sandbox). Without bwrap they are refused,
+# unless this is set on a trusted dev box: then the converter runs unsandboxed.
+MODEL_SANDBOX_UNSAFE = env_bool("MODEL_SANDBOX_UNSAFE", False)
 DATASET_UPLOAD_MAX_BYTES = env_int("DATASET_UPLOAD_MAX_BYTES", 2 * 1024 * 1024 * 1024)
 # Training jobs (tasks_app.training): signed data-URL lifetime, worker scratch dirs kept, artifact size cap.
 TRAINING_DATA_URL_MAX_AGE_S = env_int("TRAINING_DATA_URL_MAX_AGE_S", 3600)

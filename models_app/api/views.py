@@ -20,7 +20,7 @@ class ReadOrStaffWrite(BasePermission):
 
 class ModelUploadSerializer(serializers.Serializer):
     name = serializers.SlugField(max_length=100)
-    family = serializers.ChoiceField(choices=[ModelFamily.MACE, ModelFamily.SEVENNET])
+    family = serializers.ChoiceField(choices=[ModelFamily.MACE])  # the families with a converter (validation.py)
     file = serializers.FileField()
     default_dtype = serializers.ChoiceField(choices=["float32", "float64"], default="float64")
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
