@@ -7,7 +7,9 @@ class MofsimSiteConfig(AppConfig):
     verbose_name = "mofsim"
 
     def ready(self):
-        from mofsim_site import checks  # noqa: F401 - registers system checks
+        from mofsim_site import checks, credentials  # noqa: F401 - registers system checks
+
+        credentials.connect()
 
         for sub in ("tmp", "logs", "artifacts", "raw"):
             (settings.WORKDIR / sub).mkdir(parents=True, exist_ok=True)
