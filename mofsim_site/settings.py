@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "drf_spectacular",
     "django_dramatiq",
     "channels",
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns lockouts into 429s
 ]
 
 ROOT_URLCONF = "mofsim_site.urls"
@@ -144,6 +146,15 @@ DRAMATIQ_BROKER = {
 DRAMATIQ_TASKS_DATABASE = "default"
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 
+# The cache (DRF throttle counters) lives in Redis, so every web process shares one count.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{REDIS_NAMESPACE}-cache",
+    }
+}
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -155,6 +166,19 @@ CHANNEL_LAYERS = {
 }
 
 # --- Auth ---------------------------------------------------------------------------------------
+# Login brute force (django-axes) on every login path — API JWT login, /accounts/login/,
+# /admin/login/: failures are counted in the database (shared by all processes and machines),
+# per client address and per username; LOGIN_FAILURE_LIMIT failures lock out for
+# LOGIN_LOCKOUT_MINUTES. The client address trusts X-Forwarded-For only from TRUSTED_PROXY_COUNT
+# proxies (mofsim_site.client_ip); 0 = REMOTE_ADDR only.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "mofsim_site.client_ip.client_ip"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -175,6 +199,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "mofsim_site.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE", "20/min")},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # without it DRF keys throttles on the client's X-Forwarded-For
 }
 # Refresh tokens rotate and the used one is blacklisted; logout blacklists too; a password change
 # invalidates every token of the user (mofsim_site.credentials).

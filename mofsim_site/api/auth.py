@@ -4,6 +4,7 @@ throttled; personal tokens (stored hashed, mofsim_site.models.PersonalToken)."""
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -15,9 +16,18 @@ from mofsim_site.models import PersonalToken
 
 
 class LoginView(TokenObtainPairView):
+    """JWT login. django-axes counts failures here as on the login pages (settings, "Auth")."""
+
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+
+    def handle_exception(self, exc):
+        # axes flags the DRF request it was given (its middleware only sees the Django request),
+        # and authenticate() turned the lockout into "wrong credentials": say what it was.
+        if getattr(self.request, "axes_locked_out", False):
+            exc = Throttled(detail="too many failed logins from this address or for this user; try again later")
+        return super().handle_exception(exc)
 
 
 class RefreshView(TokenRefreshView):
