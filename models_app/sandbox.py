@@ -89,7 +89,7 @@ def bwrap_argv(bwrap: str, input_file: Path, output_dir: Path, args: list[str]) 
     ]  # fmt: skip
 
 
-def unsandboxed_argv(input_file: Path, output_dir: Path, args: list[str]) -> list[str]:
+def unsandboxed_argv(args: list[str]) -> list[str]:
     """The same child without bubblewrap: only with ``MODEL_SANDBOX_UNSAFE`` (a dev box)."""
     python, _ = _python()
     return [str(python), "-m", "models_app.sandbox_child", *args]
@@ -109,7 +109,7 @@ def run_child(input_file: Path, output_dir: Path, args: list[str], limits: Limit
         env, cwd = {}, None
     elif unsafe:
         mapping = {"{in}": str(input_file), "{out}": str(output_dir)}
-        argv = unsandboxed_argv(input_file, output_dir, [mapping.get(a, a) for a in args])
+        argv = unsandboxed_argv([mapping.get(a, a) for a in args])
         env = {"PATH": "/usr/bin:/bin", "HOME": str(output_dir), "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
         cwd = output_dir

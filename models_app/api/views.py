@@ -1,4 +1,4 @@
-"""Model registry API: everyone lists; staff upload model files (validated later by a worker)."""
+"""Model registry API: everyone lists; staff upload model files (converted and verified later by a worker)."""
 
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -27,8 +27,8 @@ class ModelUploadSerializer(serializers.Serializer):
 
 
 class ModelList(generics.ListCreateAPIView):
-    """GET: the registry. POST (staff, multipart): upload a model file; it is validated by a
-    worker in a resource-limited subprocess before tasks can use it."""
+    """GET: the registry. POST (staff, multipart): upload a MACE model file; a worker converts it
+    to a pickle-free file in a sandbox and verifies it before tasks can use it."""
 
     serializer_class = MLModelSerializer
     queryset = MLModel.objects.filter(enabled=True).order_by("name")

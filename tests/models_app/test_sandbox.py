@@ -146,6 +146,10 @@ def test_it_refuses_without_bwrap_unless_the_unsafe_setting_is_on(tmp_path, monk
     settings.MODEL_SANDBOX_UNSAFE = False
     verdict = validate_model_file("mace", path)
     assert not verdict.ok and "bubblewrap" in verdict.message
+    settings.MODEL_SANDBOX_UNSAFE = True  # a trusted dev box: same conversion, no sandbox
+    verdict = validate_model_file("mace", path)
+    assert verdict.ok, verdict.message
+    verdict.discard()
 
 
 def test_it_loads_pickled_mace_files_nowhere_but_the_sandbox(tmp_path):
