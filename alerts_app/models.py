@@ -1,9 +1,15 @@
 """Alert rules (who is told what, how) and the history of alerts raised."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 
 from alerts_app.choices import AlertEvent, Transport
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_hex(32)
 
 
 class AlertRule(models.Model):
@@ -14,6 +20,10 @@ class AlertRule(models.Model):
     threshold = models.IntegerField(null=True, blank=True, help_text="for queue_depth: alert above this many")
     only_own_tasks = models.BooleanField(default=True, help_text="task events: only the owner's tasks")
     enabled = models.BooleanField(default=True)
+    secret = models.CharField(
+        max_length=64, default=new_webhook_secret, editable=False,
+        help_text="signs webhook bodies (X-Mofsim-Signature); readable by the rule's owner",
+    )  # fmt: skip
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_rules")
     created_at = models.DateTimeField(auto_now_add=True)
 

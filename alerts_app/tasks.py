@@ -10,7 +10,7 @@ from alerts_app.transports import TransportError, get_transport
 def deliver(alert: Alert) -> Alert:
     rule = alert.rule
     try:
-        get_transport(rule.transport).send(rule.target, alert.subject, alert.message, alert.payload)
+        get_transport(rule.transport).send(rule.target, alert.subject, alert.message, alert.payload, rule.secret)
     except TransportError as exc:
         alert.delivery, alert.delivery_error = Alert.Delivery.FAILED, str(exc)
     else:

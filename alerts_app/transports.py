@@ -1,18 +1,17 @@
 """Alert transports behind one small interface (keyed by ``AlertRule.transport``).
 
 Webhook targets are validated twice: when a rule is saved (``validate_webhook_url``) and again
-just before sending, because DNS can change between the two. Private, loopback and link-local
-addresses are refused unless ``WEBHOOK_ALLOW_PRIVATE`` is set (an on-premise operator's choice),
-so a user cannot make the server probe its own network.
+at delivery, where the address that passed the check is the one connected to
+(``alerts_app.webhooks``: no second DNS lookup, so no rebinding). Private, loopback and
+link-local addresses are refused unless ``WEBHOOK_ALLOW_PRIVATE`` is set (an on-premise
+operator's choice), so a user cannot make the server probe its own network. Webhook bodies are
+signed with the rule's secret.
 """
 
-import ipaddress
-import socket
-from urllib.parse import urlparse
-
-import requests
 from django.conf import settings
 from django.core.mail import send_mail
+
+from alerts_app import webhooks
 
 
 class TransportError(Exception):
@@ -20,41 +19,27 @@ class TransportError(Exception):
 
 
 def validate_webhook_url(url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme not in {"http", "https"}:
-        raise TransportError("webhook URL must use http or https")
-    if not parsed.hostname:
-        raise TransportError("webhook URL has no host")
-    if parsed.username or parsed.password:
-        raise TransportError("webhook URL must not contain credentials")
-    if settings.WEBHOOK_ALLOW_PRIVATE:
-        return url
     try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise TransportError(f"webhook host {parsed.hostname!r} does not resolve") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise TransportError(f"webhook host {parsed.hostname!r} resolves to a non-public address ({address})")
+        webhooks.check_url(url)
+        if not settings.WEBHOOK_ALLOW_PRIVATE:
+            webhooks.resolve(url)
+    except webhooks.WebhookError as exc:
+        raise TransportError(str(exc)) from exc
     return url
 
 
 class Webhook:
-    def send(self, target: str, subject: str, message: str, payload: dict) -> None:
-        validate_webhook_url(target)
+    def send(self, target: str, subject: str, message: str, payload: dict, secret: str) -> None:
         try:
-            response = requests.post(
-                target, json={"subject": subject, "message": message, **payload}, timeout=10, allow_redirects=False
-            )
-        except requests.RequestException as exc:
-            raise TransportError(f"webhook request failed: {exc}") from exc
-        if response.status_code >= 300:
-            raise TransportError(f"webhook answered HTTP {response.status_code}")
+            status = webhooks.post(target, {"subject": subject, "message": message, **payload}, secret)
+        except webhooks.WebhookError as exc:
+            raise TransportError(str(exc)) from exc
+        if status >= 300:
+            raise TransportError(f"webhook answered HTTP {status}")
 
 
 class Email:
-    def send(self, target: str, subject: str, message: str, payload: dict) -> None:
+    def send(self, target: str, subject: str, message: str, payload: dict, secret: str) -> None:
         send_mail(subject, message, settings.DEFAULT_FROM_EMAIL, [target])
 
 

@@ -1,8 +1,8 @@
 """Build an ASE calculator from a model spec (a plain dict; see ``MLModel.spec``).
 
-Django-free so the benchmark harness and tests use the same code as workers. Loading model
-files unpickles them (torch.load): call this only in worker processes, never in the web process
-(uploaded files are validated in a separate, resource-limited subprocess — models_app.validation).
+Django-free so the benchmark harness and tests use the same code as workers. SevenNet weights
+come from the sevenn wheel (trusted); MACE files are only ever read in the pickle-free format
+the sandbox converts uploads to (``models_app.mace_format``), so no worker unpickles a user file.
 """
 
 from ase.calculators.mixing import SumCalculator
@@ -46,12 +46,19 @@ def _sevennet(spec, device):
 
 
 def _mace(spec, device):
+    import mace  # noqa: F401  - e3nn 0.4.4 import order; nothing below unpickles
     from mace.calculators import MACECalculator
+
+    from models_app.mace_format import FormatError, load_model
 
     path = spec.get("model_path")
     if not path:
         raise ModelLoadError("a MACE model needs a model file (model_path)")
-    return MACECalculator(model_paths=path, device=device, default_dtype=spec.get("default_dtype", "float64"))
+    try:
+        model = load_model(path, device)
+    except FormatError as exc:
+        raise ModelLoadError(f"{exc}; register the file again so it is converted (docs/models.md)") from exc
+    return MACECalculator(models=model, device=device, default_dtype=spec.get("default_dtype", "float64"))
 
 
 _BUILDERS = {"emt": _emt, "sevennet": _sevennet, "mace": _mace}

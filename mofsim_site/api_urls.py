@@ -3,14 +3,15 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from mofsim_site.api.auth import LoginView, PersonalToken, RefreshView
+from mofsim_site.api.auth import LoginView, LogoutView, PersonalTokenView, RefreshView
 
 app_name = "api"
 
 urlpatterns = [
     path("auth/login", LoginView.as_view(), name="login"),
     path("auth/refresh", RefreshView.as_view(), name="refresh"),
-    path("auth/token", PersonalToken.as_view(), name="personal-token"),
+    path("auth/logout", LogoutView.as_view(), name="logout"),
+    path("auth/token", PersonalTokenView.as_view(), name="personal-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("tasks_app.api.urls")),

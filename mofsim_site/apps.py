@@ -1,3 +1,5 @@
+import os
+
 from django.apps import AppConfig
 from django.conf import settings
 
@@ -7,7 +9,17 @@ class MofsimSiteConfig(AppConfig):
     verbose_name = "mofsim"
 
     def ready(self):
-        from mofsim_site import checks  # noqa: F401 - registers system checks
+        # Files this process creates under WORKDIR (SQLite DB, uploads, artifacts) are private to
+        # its user; the DB and the key written before this point are tightened explicitly.
+        os.umask(0o077)
+        for name in ("secret_key", "db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm"):
+            path = settings.WORKDIR / name
+            if path.exists():
+                path.chmod(0o600)
+        from mofsim_site import checks, credentials  # noqa: F401 - registers system checks
+        from mofsim_site.api import schema  # noqa: F401 - registers the OpenAPI auth extensions
+
+        credentials.connect()
 
         for sub in ("tmp", "logs", "artifacts", "raw"):
             (settings.WORKDIR / sub).mkdir(parents=True, exist_ok=True)

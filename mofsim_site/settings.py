@@ -6,6 +6,7 @@ the ``AWS_*`` variables switch to PostgreSQL, a Redis/RabbitMQ server and S3 sto
 code path changing. Every variable read here is listed in ``.env.example``.
 """
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -32,8 +33,9 @@ if not SECRET_KEY:
     key_file = WORKDIR / "secret_key"
     if not key_file.exists():
         WORKDIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
     SECRET_KEY = key_file.read_text().strip()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -49,8 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "drf_spectacular",
     "django_dramatiq",
     "channels",
@@ -72,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns lockouts into 429s
 ]
 
 ROOT_URLCONF = "mofsim_site.urls"
@@ -144,6 +148,15 @@ DRAMATIQ_BROKER = {
 DRAMATIQ_TASKS_DATABASE = "default"
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 
+# The cache (DRF throttle counters) lives in Redis, so every web process shares one count.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{REDIS_NAMESPACE}-cache",
+    }
+}
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -155,6 +168,19 @@ CHANNEL_LAYERS = {
 }
 
 # --- Auth ---------------------------------------------------------------------------------------
+# Login brute force (django-axes) on every login path — API JWT login, /accounts/login/,
+# /admin/login/: failures are counted in the database (shared by all processes and machines),
+# per client address and per username; LOGIN_FAILURE_LIMIT failures lock out for
+# LOGIN_LOCKOUT_MINUTES. The client address trusts X-Forwarded-For only from TRUSTED_PROXY_COUNT
+# proxies (mofsim_site.client_ip); 0 = REMOTE_ADDR only.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "mofsim_site.client_ip.client_ip"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -165,8 +191,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "mofsim_site.credentials.VersionedJWTAuthentication",
+        "mofsim_site.credentials.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -175,10 +201,17 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "mofsim_site.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE", "20/min")},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # without it DRF keys throttles on the client's X-Forwarded-For
 }
+# Refresh tokens rotate and the used one is blacklisted; logout blacklists too; a password change
+# invalidates every token of the user (mofsim_site.credentials).
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "TOKEN_OBTAIN_SERIALIZER": "mofsim_site.credentials.LoginSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "mofsim_site.credentials.RefreshSerializer",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "mofsim API",
@@ -225,6 +258,9 @@ FILE_UPLOAD_HANDLERS = [
 ]
 STRUCTURE_UPLOAD_MAX_BYTES = env_int("STRUCTURE_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 MODEL_UPLOAD_MAX_BYTES = env_int("MODEL_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
+# Model files are converted in bubblewrap (models_app.sandbox). Without bwrap they are refused,
+# unless this is set on a trusted dev box: then the converter runs unsandboxed.
+MODEL_SANDBOX_UNSAFE = env_bool("MODEL_SANDBOX_UNSAFE", False)
 DATASET_UPLOAD_MAX_BYTES = env_int("DATASET_UPLOAD_MAX_BYTES", 2 * 1024 * 1024 * 1024)
 # Training jobs (tasks_app.training): signed data-URL lifetime, worker scratch dirs kept, artifact size cap.
 TRAINING_DATA_URL_MAX_AGE_S = env_int("TRAINING_DATA_URL_MAX_AGE_S", 3600)
@@ -271,12 +307,26 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# Behind HTTPS (docs/operations.md, "Production settings"): `manage.py check --deploy` is clean
+# with these set as documented.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):  # only behind a proxy that sets it
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "mofsim_site.log_redaction.RedactSignedUrls"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Access logs (runserver, daphne) go through the same redacting handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.channels.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,10 +1,14 @@
-"""A tiny, randomly initialised MACE model saved to a file, for tests of the MACE code paths
-(no MACE weights ship with mace-torch and none can be downloaded here)."""
+"""A tiny, randomly initialised MACE model, for tests of the MACE code paths (no MACE weights
+ship with mace-torch and none can be downloaded here).
+
+``write_tiny_mace`` writes what users upload (a whole pickled module, opened only in the
+sandbox); ``write_converted_mace`` writes the pickle-free file workers load (models_app.mace_format).
+"""
 
 from pathlib import Path
 
 
-def write_tiny_mace(path: Path, atomic_numbers=(1, 6, 8, 29)) -> Path:
+def tiny_mace(atomic_numbers=(1, 6, 8, 29)):
     import mace  # noqa: F401 - sets the torch.load flag e3nn 0.4.4 needs
     import numpy as np
     import torch
@@ -22,5 +26,18 @@ def write_tiny_mace(path: Path, atomic_numbers=(1, 6, 8, 29)) -> Path:
         atomic_numbers=list(atomic_numbers), correlation=2, radial_type="bessel",
         atomic_inter_scale=1.0, atomic_inter_shift=0.0,
     )  # fmt: skip
-    torch.save(model.double(), path)
+    return model.double()
+
+
+def write_tiny_mace(path: Path, atomic_numbers=(1, 6, 8, 29)) -> Path:
+    import torch
+
+    torch.save(tiny_mace(atomic_numbers), path)
+    return path
+
+
+def write_converted_mace(path: Path, atomic_numbers=(1, 6, 8, 29)) -> Path:
+    from models_app.mace_format import save_model
+
+    save_model(tiny_mace(atomic_numbers), path)
     return path

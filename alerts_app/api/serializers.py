@@ -7,7 +7,11 @@ from alerts_app.transports import TransportError, validate_webhook_url
 class AlertRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = AlertRule
-        fields = ["id", "name", "event", "transport", "target", "threshold", "only_own_tasks", "enabled", "created_at"]
+        fields = [
+            "id", "name", "event", "transport", "target", "threshold", "only_own_tasks", "enabled", "secret",
+            "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["secret"]  # generated; rules are only ever shown to their owner
 
     def validate(self, attrs):
         transport = attrs.get("transport", getattr(self.instance, "transport", None))

@@ -1,4 +1,4 @@
-"""Model registry API: everyone lists; staff upload model files (validated later by a worker)."""
+"""Model registry API: everyone lists; staff upload model files (converted and verified later by a worker)."""
 
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -20,15 +20,15 @@ class ReadOrStaffWrite(BasePermission):
 
 class ModelUploadSerializer(serializers.Serializer):
     name = serializers.SlugField(max_length=100)
-    family = serializers.ChoiceField(choices=[ModelFamily.MACE, ModelFamily.SEVENNET])
+    family = serializers.ChoiceField(choices=[ModelFamily.MACE])  # the families with a converter (validation.py)
     file = serializers.FileField()
     default_dtype = serializers.ChoiceField(choices=["float32", "float64"], default="float64")
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
 class ModelList(generics.ListCreateAPIView):
-    """GET: the registry. POST (staff, multipart): upload a model file; it is validated by a
-    worker in a resource-limited subprocess before tasks can use it."""
+    """GET: the registry. POST (staff, multipart): upload a MACE model file; a worker converts it
+    to a pickle-free file in a sandbox and verifies it before tasks can use it."""
 
     serializer_class = MLModelSerializer
     queryset = MLModel.objects.filter(enabled=True).order_by("name")

@@ -32,9 +32,12 @@ class Client:
 
     def _refresh_access(self) -> None:
         try:
-            self._access = self._request("POST", "/auth/refresh", auth=False, json={"refresh": self._refresh})["access"]
+            body = self._request("POST", "/auth/refresh", auth=False, json={"refresh": self._refresh})
         except MofsimError:
             self.login()  # the refresh token expired too
+            return
+        self._access = body["access"]
+        self._refresh = body.get("refresh", self._refresh)  # rotated: the old one is blacklisted now
 
     def _request(self, method: str, path: str, auth: bool = True, raw: bool = False, **kwargs):
         for attempt in (0, 1):

@@ -127,10 +127,11 @@ ARTIFACT_UPLOAD = inline_serializer(
 class JobArtifacts(APIView):
     """``GET`` lists a job's artifacts (owner/staff); ``POST`` (a node) uploads one file.
 
-    Upload: multipart ``file`` + ``sha256``; the job must be RUNNING and, if it was claimed by
-    a node, by this node, and ``X-Mofsim-Lease`` must carry the running attempt's lease token
-    (a stale attempt's files are refused, so attempts never mix). Uploading ``model.model`` of a
-    ``train_mace`` job registers the model.
+    Upload: multipart ``file`` + ``sha256``; the job must be RUNNING and claimed by this node,
+    and ``X-Mofsim-Lease`` must carry the running attempt's lease token (a stale attempt's files
+    are refused, so attempts never mix). Uploading ``model.model`` of a ``train_mace`` job
+    registers the model as pending: the service worker converts it in the sandbox before
+    anything can use it.
     """
 
     authentication_classes = [NodeTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
@@ -150,8 +151,8 @@ class JobArtifacts(APIView):
         task = Task.objects.filter(pk=pk).first()  # any task: remote workers upload results this way
         if task is None:
             raise NotFound("no such job")
-        if task.node_id is not None and task.node_id != node.pk:
-            raise PermissionDenied(f"job is assigned to another node, not {node.name}")
+        if task.node_id != node.pk:
+            raise PermissionDenied(f"job is not assigned to node {node.name}")
         if task.status != TaskStatus.RUNNING:
             raise Conflict(f"job is {task.status}; artifacts are accepted only while it runs")
         if request.headers.get("X-Mofsim-Lease", "") != str(task.lease_token):
@@ -162,7 +163,7 @@ class JobArtifacts(APIView):
         artifact = store_artifact(task, uploaded, request.data.get("sha256") or None)
         body = {**TaskArtifactSerializer(artifact, context={"request": request}).data}
         if task.kind == "train_mace" and artifact.name == "model.model":
-            body["registered_model"] = register_trained_model(task, settings.WORKDIR / artifact.path)
+            body["registered_model"] = register_trained_model(task, settings.WORKDIR / artifact.path, defer=True)
         logger.info("node %s uploaded %s for job %s", node.name, artifact.name, task.pk)
         return Response(body, status=status.HTTP_201_CREATED)
 

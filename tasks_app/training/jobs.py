@@ -159,6 +159,6 @@ def run_train_mace(atoms, calculator, params, report) -> dict:
             task = Task.objects.get(pk=box.task_id)
             registered = register_trained_model(task, Path(report.workdir) / "model.model")
         result["registered_model"] = registered
-        if registered and registered.get("validation_status") != "valid":
+        if registered and registered.get("validation_status") == "invalid":
             raise ExecutorError(f"trained model failed validation: {registered.get('validation_message')}")
     return result

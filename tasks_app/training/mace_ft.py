@@ -2,10 +2,12 @@
 
 From scratch a small ``ScaleShiftMACE`` is built (E0s from a least-squares fit of the training
 energies, so the network learns only the interaction part); with ``base_model_path`` an
-existing MACE model is loaded and trained further (fine-tuning; the dataset's elements must be
-ones the model knows). The force MAE on held-out frames is measured before and after training,
-so the result says whether training helped. Output: ``model.model`` (a whole-module file that
-``MACECalculator`` loads), ``metrics.json``, ``splits.csv``, ``plan.json``, ``train.log``.
+existing MACE model is loaded from its pickle-free file (``models_app.mace_format``) and trained
+further (fine-tuning; the dataset's elements must be ones the model knows). The force MAE on
+held-out frames is measured before and after training, so the result says whether training helped.
+Output: ``model.model`` (a whole-module file that
+``MACECalculator`` loads; the platform registers it only after the sandbox converted it),
+``metrics.json``, ``splits.csv``, ``plan.json``, ``train.log``.
 """
 
 import csv
@@ -117,6 +119,8 @@ def _train(data, params, outdir, report, log, device, base_model_path) -> dict:
     import mace  # noqa: F401  - sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD before e3nn imports (FACTS.md)
     import torch
 
+    from models_app.mace_format import load_model
+
     try:
         frames = _labelled(read_frames(Path(data["structures"]["path"])))
     except DatasetError as exc:
@@ -132,7 +136,7 @@ def _train(data, params, outdir, report, log, device, base_model_path) -> dict:
     z_data = sorted({int(z) for a in frames for z in a.numbers})
     torch.manual_seed(params["seed"])
     if base_model_path:
-        model = torch.load(base_model_path, map_location=device, weights_only=False)  # worker only (loaders.py)
+        model = load_model(base_model_path, device)  # the pickle-free file (models_app.mace_format)
         z_list = [int(z) for z in model.atomic_numbers.tolist()]
         unknown = sorted(set(z_data) - set(z_list))
         if unknown:

@@ -131,8 +131,13 @@ def store_artifact(task, uploaded, expected_sha256: str | None) -> TaskArtifact:
         staged.discard()
 
 
-def register_trained_model(task, path: Path) -> dict:
-    """Register a trained MACE file as an MLModel (family mace, source trained), validated out of process."""
+def register_trained_model(task, path: Path, defer: bool = False) -> dict:
+    """Register a trained MACE file as an MLModel (family mace, source trained).
+
+    The file is a pickle written by a worker, so it goes through the same sandboxed conversion as
+    an upload: now (``defer=False``, in the worker that trained it) or on the service worker
+    (``defer=True``: a node uploaded it; the web process never opens it).
+    """
     from models_app.services import register_model_file
 
     existing = MLModel.objects.filter(config__trained_by_task=str(task.pk)).first()
@@ -149,6 +154,7 @@ def register_trained_model(task, path: Path) -> dict:
             description=f"MACE trained by job {task.pk}"
             + (f": {task.params['notes']}" if task.params.get("notes") else ""),
             source=ModelSource.TRAINED,
+            defer=defer,
         )
     return {
         "name": existing.name,

@@ -2,13 +2,14 @@
 
 import pytest
 from ase.build import bulk
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from models_app import cache
 from models_app.loaders import ModelLoadError, build_calculator
 from models_app.models import MLModel
 from tests.conftest import client_for
-from tests.mace_model import write_tiny_mace
+from tests.mace_model import write_converted_mace, write_tiny_mace
 
 
 def test_builtin_models_exist_with_sevennet_as_default(builtin_models):
@@ -43,8 +44,8 @@ def test_sevennet_0_loads_offline_and_gives_energy_forces_stress():
     assert atoms.get_forces().shape == (4, 3) and atoms.get_stress().shape == (6,)
 
 
-def test_a_mace_model_file_loads_and_computes(tmp_path):
-    path = write_tiny_mace(tmp_path / "tiny.model")
+def test_a_converted_mace_model_file_loads_and_computes(tmp_path):
+    path = write_converted_mace(tmp_path / "tiny.safetensors")
     atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
     atoms.calc = build_calculator({"family": "mace", "model_path": str(path)}, "cpu")
     assert atoms.get_forces().shape == (4, 3)
@@ -68,6 +69,8 @@ def test_staff_upload_is_validated_by_a_worker_not_the_web_process(operator, wor
     )
     assert model.validation_status == "valid", model.validation_message
     assert "test energy" in model.validation_message
+    assert model.model_path.endswith(".safetensors") and model.config["upload_sha256"] != model.sha256
+    assert not list((settings.WORKDIR / "models").glob("*tiny.model")), "the uploaded pickle is not kept"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -23,11 +23,11 @@ from tasks_app.scheduler import claim_next_task
 from tasks_app.services import enqueue_task
 from tasks_app.state import transition
 from tests.conftest import make_task, wait_for
-from tests.mace_model import write_tiny_mace
+from tests.mace_model import write_converted_mace
 
 
 def register_model(path, name: str, family: str = "mace") -> MLModel:
-    """A model row with its file under WORKDIR/models, as an upload leaves it (validation skipped)."""
+    """A model row with its file under WORKDIR/models, as validation leaves it (validation skipped)."""
     staged = stage_upload(file_chunks(path), path.name, 10**9)
     final = staged.promote(settings.WORKDIR / "models")
     return MLModel.objects.create(
@@ -197,7 +197,7 @@ def test_a_download_is_checked_and_never_leaves_a_partial_file(owner, cu_structu
 @pytest.mark.django_db(transaction=True)
 def test_a_remote_worker_runs_a_task_with_inputs_fetched_over_http(api, cu_structure, remote_node, worker, tmp_path):
     node, cache = remote_node
-    model = register_model(write_tiny_mace(tmp_path / "tiny.model"), "tiny-mace")
+    model = register_model(write_converted_mace(tmp_path / "tiny.safetensors"), "tiny-mace")
     response = api.post(
         "/api/v1/tasks/single_point",
         {"structure": cu_structure.pk, "model": model.name, "preset": "quick"},

@@ -44,3 +44,12 @@ def test_it_refreshes_an_expired_access_token(live_server, owner):
     client = Client(live_server.url, "owner", "owner-pass-123")
     client._access = "expired.or.garbage"
     assert client.tasks() == []  # 401 -> refresh -> retried
+
+
+def test_it_keeps_the_rotated_refresh_token(live_server, owner):
+    """Refresh tokens rotate (the used one is blacklisted): the SDK must switch to the new one."""
+    client = Client(live_server.url, "owner", "owner-pass-123")
+    client._password = "not-the-password"  # so a fallback to login() would fail
+    for _ in range(2):
+        client._access = "expired.or.garbage"
+        assert client.tasks() == []

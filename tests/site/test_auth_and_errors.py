@@ -54,12 +54,11 @@ def test_jwt_login_refresh_and_lifetimes(owner):
     assert refreshed.status_code == 200 and "access" in refreshed.json()
 
 
-def test_drf_tokens_work_too(owner):
-    from rest_framework.authtoken.models import Token
+def test_personal_tokens_work_too(owner):
+    from mofsim_site.models import PersonalToken
 
-    token = Token.objects.create(user=owner)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {PersonalToken.issue(owner)}")
     assert client.get("/api/v1/tasks/").status_code == 200
 
 

@@ -109,6 +109,8 @@ def test_artifact_upload_needs_a_node_token_and_a_running_job(running_job):
     assert send({}).status_code in (401, 403)
     assert send({"HTTP_AUTHORIZATION": "Node wrong", "HTTP_X_NODE_NAME": "node-a"}).status_code == 401
     good = {"HTTP_AUTHORIZATION": f"Node {token}", "HTTP_X_NODE_NAME": "node-a", **lease_header(running_job)}
+    assert send(good).status_code == 403  # running, but claimed by no node: not this node's job
+    Task.objects.filter(pk=running_job.pk).update(node=node)
     assert send(good, sha="0" * 64).status_code == 400
     r = send(good)
     assert r.status_code == 201, r.content
@@ -122,3 +124,25 @@ def test_artifact_upload_needs_a_node_token_and_a_running_job(running_job):
     Task.objects.filter(pk=running_job.pk).update(node=node)
     transition(running_job, "COMPLETED")
     assert send(good).status_code == 409
+
+
+def test_a_node_uploading_a_trained_model_only_queues_it_for_the_sandbox(running_job, tmp_path):
+    """Issue 10: a node token registered whatever it uploaded as model.model; now it waits for
+    the service worker's sandboxed conversion and no task can use it until then."""
+    from models_app.models import MLModel
+    from tests.mace_model import write_tiny_mace
+
+    node, token = register_local_node("node-a")
+    Task.objects.filter(pk=running_job.pk).update(node=node, kind="train_mace", params={"model_name": "from-node"})
+    payload = write_tiny_mace(tmp_path / "model.model").read_bytes()
+    r = APIClient().post(
+        f"/api/v1/jobs/{running_job.pk}/artifacts",
+        {"file": SimpleUploadedFile("model.model", payload)},
+        format="multipart",
+        HTTP_AUTHORIZATION=f"Node {token}",
+        HTTP_X_NODE_NAME="node-a",
+        **lease_header(running_job),
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["registered_model"]["validation_status"] == "pending"
+    assert MLModel.objects.get(name="from-node").validation_status == "pending"

@@ -1,7 +1,7 @@
 """Register a model file (e.g. a MACE ``.model``) that an operator placed on the server.
 
-The file is copied under WORKDIR/models/ and validated in a resource-limited subprocess before
-it can be used (models_app.validation), exactly like an upload.
+The file is copied under WORKDIR/models/ and converted in the bubblewrap sandbox, then verified,
+before it can be used (models_app.validation), exactly like an upload.
 """
 
 from pathlib import Path
