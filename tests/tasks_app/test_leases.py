@@ -273,3 +273,43 @@ def test_illegal_moves_stay_illegal_with_a_lease(owner, task):
     claimed = claim_next_task(None)
     with pytest.raises(IllegalTransition):
         transition(claimed, S.COMPLETED, lease=Lease.of(claimed))  # ASSIGNED cannot complete
+
+
+@pytest.fixture
+def cu_108(owner, tmp_path):
+    """108 rattled Cu atoms: every task type runs for many seconds with EMT."""
+    from ase.build import bulk
+    from ase.io import write
+
+    from structures_app.services import store_path
+
+    atoms = bulk("Cu", "fcc", a=3.70, cubic=True).repeat((3, 3, 3))
+    atoms.rattle(0.05, seed=7)
+    write(tmp_path / "Cu108.cif", atoms)
+    return store_path(tmp_path / "Cu108.cif", owner=owner, project="owner", name="Cu108")
+
+
+LONG = {
+    "optimization": {"fmax": 1e-6, "steps": 100_000},
+    "stability": {"opt_steps": 0, "nvt_steps": 100_000, "npt_steps": 0, "trajectory_interval": 100_000},
+    "bulk_modulus": {"relax_fmax": 1e-6, "relax_steps": 100_000},
+    "heat_capacity": {"relax_steps": 0},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(LONG))
+def test_every_task_type_stops_within_two_seconds_of_a_cancel(owner, cu_108, emt, kind):
+    from tasks_app.params import validate_params
+
+    task = enqueue_task(owner=owner, kind=kind, params=validate_params(kind, LONG[kind]), structure=cu_108, model=emt)
+    thread, box = run_in_thread(claim_next_task(None))
+    wait_for(lambda: Task.objects.get(pk=task.pk).status == S.RUNNING, timeout=60)
+    time.sleep(1.5)
+    assert thread.is_alive(), f"{kind} finished before the cancel; make it longer"
+    cancelled_at = time.monotonic()
+    cancel_task(Task.objects.get(pk=task.pk), by="test")
+    thread.join(15)
+    stopped_after = time.monotonic() - cancelled_at
+    assert not thread.is_alive() and stopped_after < 2.0, f"{kind}: {stopped_after:.2f} s"
+    assert box["task"].status == S.CANCELLED
