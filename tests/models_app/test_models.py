@@ -70,7 +70,11 @@ def test_staff_upload_is_validated_by_a_worker_not_the_web_process(operator, wor
     assert model.validation_status == "valid", model.validation_message
     assert "test energy" in model.validation_message
     assert model.model_path.endswith(".safetensors") and model.config["upload_sha256"] != model.sha256
-    assert not list((settings.WORKDIR / "models").glob("*tiny.model")), "the uploaded pickle is not kept"
+    import hashlib
+
+    assert model.config["upload_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    upload = settings.WORKDIR / "models" / f"{model.config['upload_sha256'][:12]}-tiny.model"
+    assert not upload.exists(), "the uploaded pickle is not kept"
 
 
 @pytest.mark.django_db(transaction=True)
