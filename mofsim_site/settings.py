@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from mofsim_site import embedded_redis
 from mofsim_site.database_url import parse_database_url
-from mofsim_site.env import env_bool, env_int, env_list, env_secret, env_str
+from mofsim_site.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 WORKDIR = Path(env_str("WORKDIR", str(BASE_DIR / "var"))).resolve()
@@ -226,6 +226,18 @@ FILE_UPLOAD_HANDLERS = [
 STRUCTURE_UPLOAD_MAX_BYTES = env_int("STRUCTURE_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 MODEL_UPLOAD_MAX_BYTES = env_int("MODEL_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
 DATASET_UPLOAD_MAX_BYTES = env_int("DATASET_UPLOAD_MAX_BYTES", 2 * 1024 * 1024 * 1024)
+# Uploaded structures and datasets are parsed in a child process under these limits
+# (mofsim_site.limited), never in the web process's memory.
+PARSE_MAX_MEMORY_MB = env_int("PARSE_MAX_MEMORY_MB", 1024)
+PARSE_MAX_CPU_S = env_int("PARSE_MAX_CPU_S", 60)
+PARSE_TIMEOUT_S = env_int("PARSE_TIMEOUT_S", 90)
+PARSE_MAX_OUTPUT_BYTES = env_int("PARSE_MAX_OUTPUT_BYTES", 2 * 1024 * 1024 * 1024)
+# What an uploaded structure may be (structures_app.parsers.StructureLimits).
+STRUCTURE_MAX_ATOMS = env_int("STRUCTURE_MAX_ATOMS", 20_000)
+STRUCTURE_MIN_DISTANCE_A = env_float("STRUCTURE_MIN_DISTANCE_A", 0.5)
+STRUCTURE_MAX_CELL_LENGTH_A = env_float("STRUCTURE_MAX_CELL_LENGTH_A", 500.0)
+STRUCTURE_MIN_DENSITY_G_CM3 = env_float("STRUCTURE_MIN_DENSITY_G_CM3", 1e-4)
+STRUCTURE_MAX_DENSITY_G_CM3 = env_float("STRUCTURE_MAX_DENSITY_G_CM3", 30.0)
 # Training jobs (tasks_app.training): signed data-URL lifetime, worker scratch dirs kept, artifact size cap.
 TRAINING_DATA_URL_MAX_AGE_S = env_int("TRAINING_DATA_URL_MAX_AGE_S", 3600)
 TRAINING_SCRATCH_DIR = Path(env_str("TRAINING_SCRATCH_DIR", str(WORKDIR / "tmp" / "training"))).resolve()
