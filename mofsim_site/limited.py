@@ -34,8 +34,11 @@ class LimitExceeded(RuntimeError):
     """The child was stopped by a resource limit; the message names it."""
 
 
-def run_limited(module: str, args: list[str], limits: Limits) -> dict:
-    """The child's JSON result; ``LimitExceeded`` when it ran out of memory, CPU or time."""
+def run_limited(module: str, args: list[str], limits: Limits, stdin: bytes = b"") -> dict:
+    """The child's JSON result; ``LimitExceeded`` when it ran out of memory, CPU or time.
+
+    Large inputs go through ``stdin`` (argv is capped at 128 KiB per argument on Linux).
+    """
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(ROOT),
@@ -51,6 +54,7 @@ def run_limited(module: str, args: list[str], limits: Limits) -> dict:
             [sys.executable, "-m", module, *args],
             env=env,
             cwd=ROOT,
+            input=stdin,
             capture_output=True,
             timeout=limits.wall_seconds,
             check=False,

@@ -170,6 +170,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "mofsim_site.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "mofsim_site.api.pagination.OrderedPageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "mofsim_site.api.errors.exception_handler",
@@ -232,6 +237,7 @@ PARSE_MAX_MEMORY_MB = env_int("PARSE_MAX_MEMORY_MB", 1024)
 PARSE_MAX_CPU_S = env_int("PARSE_MAX_CPU_S", 60)
 PARSE_TIMEOUT_S = env_int("PARSE_TIMEOUT_S", 90)
 PARSE_MAX_OUTPUT_BYTES = env_int("PARSE_MAX_OUTPUT_BYTES", 2 * 1024 * 1024 * 1024)
+DATASET_IMPORT_MAX_ROWS = env_int("DATASET_IMPORT_MAX_ROWS", 500_000)  # rows one SQLite import may select
 # What an uploaded structure may be (structures_app.parsers.StructureLimits).
 STRUCTURE_MAX_ATOMS = env_int("STRUCTURE_MAX_ATOMS", 20_000)
 STRUCTURE_MIN_DISTANCE_A = env_float("STRUCTURE_MIN_DISTANCE_A", 0.5)

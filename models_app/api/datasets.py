@@ -1,13 +1,11 @@
 """Training dataset API: upload (multipart, size-limited, validated), SQLite import, list, get, download."""
 
-import json
-
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
@@ -16,6 +14,7 @@ from models_app.datasets import DatasetError
 from models_app.datasets.store import SizeLimitedUploadHandler, UploadTooLarge, import_sqlite, store_uploaded
 from models_app.models import TrainingDataset
 from mofsim_site.api.errors import error_response
+from mofsim_site.api.parsers import loads
 
 
 def visible_datasets(user):
@@ -141,9 +140,9 @@ class DatasetImportSqlite(LimitedUploadMixin, APIView):
             raise ValidationError({"file": ["an SQLite file is required (multipart field 'file')"]})
         raw = request.data.get("filter", "[]")
         try:
-            conditions = json.loads(raw) if isinstance(raw, str) else raw
-        except json.JSONDecodeError as exc:
-            raise ValidationError({"filter": [f"not valid JSON: {exc.msg}"]}) from exc
+            conditions = loads(raw) if isinstance(raw, str) else raw
+        except ParseError as exc:
+            raise ValidationError({"filter": [str(exc.detail)]}) from exc
         form = UploadForm(data=request.data)
         form.is_valid(raise_exception=True)
         try:
