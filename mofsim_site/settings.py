@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "mofsim_site.middleware.RequestIdMiddleware",
+    "mofsim_site.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -225,6 +226,7 @@ if env_str("AWS_STORAGE_BUCKET_NAME"):
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = str(WORKDIR / "tmp")
 FILE_UPLOAD_HANDLERS = [
+    "mofsim_site.files.LimitedUploadHandler",  # stops an upload at its URL's limit while streaming
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

@@ -11,7 +11,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from models_app.datasets import DatasetError
-from models_app.datasets.store import SizeLimitedUploadHandler, UploadTooLarge, import_sqlite, store_uploaded
+from models_app.datasets.store import UploadTooLarge, import_sqlite, store_uploaded
 from models_app.models import TrainingDataset
 from mofsim_site.api.errors import error_response
 from mofsim_site.api.parsers import loads
@@ -55,25 +55,7 @@ class UploadForm(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
-class LimitedUploadMixin:
-    """Put the size-limit handler first, before authentication (CSRF) can parse the body."""
-
-    def initialize_request(self, request, *args, **kwargs):
-        self.upload_handler = SizeLimitedUploadHandler(request)
-        request.upload_handlers.insert(0, self.upload_handler)
-        return super().initialize_request(request, *args, **kwargs)
-
-
-def _too_large(request, handler):
-    return error_response(
-        "too_large",
-        f"file: larger than the limit of {handler.limit} bytes",
-        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        request,
-    )
-
-
-class DatasetList(LimitedUploadMixin, generics.ListCreateAPIView):
+class DatasetList(generics.ListCreateAPIView):
     """``GET`` your datasets; ``POST`` multipart ``file`` (+ ``name``, ``project``, ``description``)."""
 
     serializer_class = TrainingDatasetSerializer
@@ -84,10 +66,7 @@ class DatasetList(LimitedUploadMixin, generics.ListCreateAPIView):
         return qs.filter(kind=kind) if kind else qs
 
     def create(self, request, *args, **kwargs):
-        handler = self.upload_handler
-        uploaded = request.FILES.get("file")
-        if handler.exceeded:
-            return _too_large(request, handler)
+        uploaded = request.FILES.get("file")  # past the size limit: a 413 from BodyLimitMiddleware
         if uploaded is None:
             raise ValidationError({"file": ["a file is required (multipart field 'file')"]})
         form = UploadForm(data=request.data)
@@ -127,15 +106,12 @@ SQLITE_IMPORT = inline_serializer(
 )
 
 
-class DatasetImportSqlite(LimitedUploadMixin, APIView):
+class DatasetImportSqlite(APIView):
     """``POST`` multipart ``file`` (SQLite) + ``filter`` (JSON list of {field, op, value}) + ``name``."""
 
     @extend_schema(request={"multipart/form-data": SQLITE_IMPORT}, responses={201: TrainingDatasetSerializer})
     def post(self, request):
-        handler = self.upload_handler
-        uploaded = request.FILES.get("file")
-        if handler.exceeded:
-            return _too_large(request, handler)
+        uploaded = request.FILES.get("file")  # past the size limit: a 413 from BodyLimitMiddleware
         if uploaded is None:
             raise ValidationError({"file": ["an SQLite file is required (multipart field 'file')"]})
         raw = request.data.get("filter", "[]")

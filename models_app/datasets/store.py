@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
 
 from models_app.choices import DatasetKind
@@ -37,26 +36,6 @@ FORMATS = {
 
 class UploadTooLarge(DatasetError):
     pass
-
-
-class SizeLimitedUploadHandler(FileUploadHandler):
-    """First in the handler chain: counts file bytes and aborts the upload past ``limit``."""
-
-    def __init__(self, request=None, limit: int | None = None):
-        super().__init__(request)
-        self.limit = limit or settings.DATASET_UPLOAD_MAX_BYTES
-        self.received = 0
-        self.exceeded = False
-
-    def receive_data_chunk(self, raw_data, start):
-        self.received += len(raw_data)
-        if self.received > self.limit:
-            self.exceeded = True
-            raise StopUpload(connection_reset=True)
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
 
 
 def format_for(filename: str) -> tuple[str, str]:

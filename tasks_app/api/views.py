@@ -1,6 +1,7 @@
 """Tasks API: submit per type, list/get, result, cancel, logs, metrics, artifacts."""
 
 import logging
+import uuid
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -106,7 +107,10 @@ class TaskList(generics.ListAPIView):
         if "kind" in params:
             qs = qs.filter(kind=params["kind"])
         if "benchmark_run" in params:
-            qs = qs.filter(benchmark_run_id=params["benchmark_run"])
+            try:
+                qs = qs.filter(benchmark_run_id=uuid.UUID(params["benchmark_run"]))
+            except ValueError as exc:
+                raise ValidationError({"benchmark_run": ["must be a benchmark run id (UUID)"]}) from exc
         return qs
 
 
