@@ -257,6 +257,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 NODE_HEARTBEAT_INTERVAL_S = env_int("NODE_HEARTBEAT_INTERVAL_S", 30)
 NODE_OFFLINE_AFTER_S = env_int("NODE_OFFLINE_AFTER_S", 90)
 TASK_TIME_LIMIT_S = env_int("TASK_TIME_LIMIT_S", 48 * 3600)
+# Normal users: time limits above TASK_TIME_LIMIT_S and priority above NORMAL are for staff, and
+# at most this many tasks pending/queued/assigned/running at once (tasks_app.policy; staff exempt).
+USER_MAX_ACTIVE_TASKS = env_int("USER_MAX_ACTIVE_TASKS", 200)
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
 TASK_REQUEUE_AFTER_S = env_int("TASK_REQUEUE_AFTER_S", 300)
 WORKER_GPUS = env_list("WORKER_GPUS")  # empty = detect with torch.cuda at launch

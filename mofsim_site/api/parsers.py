@@ -45,7 +45,7 @@ def loads(text: str | bytes):
     except RecursionError as exc:
         raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels") from exc
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(f"JSON parse error - {exc}") from exc
+        raise ParseError(f"not valid JSON: {exc}") from exc
     _check_depth(data)
     return data
 
@@ -57,5 +57,5 @@ class BoundedJSONParser(JSONParser):
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise ParseError(f"JSON parse error - not {encoding}") from exc
+            raise ParseError(f"not valid JSON: the body is not {encoding}") from exc
         return loads(text)

@@ -29,6 +29,7 @@ from tasks_app.api.serializers import (
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task
 from tasks_app.params import validate_params
+from tasks_app.policy import check_quota, priority_error, time_limit_error
 from tasks_app.services import cancel_task, enqueue_task, resubmit_task
 from tasks_app.state import IllegalTransition
 
@@ -79,6 +80,7 @@ class TaskSubmit(APIView):
             params = validate_params(kind, data.get("params"), data["preset"])
         except ValidationError as exc:
             raise ValidationError({"params": exc.detail}) from exc
+        check_quota(request.user)
         with transaction.atomic():
             task = enqueue_task(
                 owner=request.user,
@@ -146,8 +148,13 @@ class TaskRerun(APIView):
 
     @extend_schema(request=None, responses={201: TaskDetailSerializer})
     def post(self, request, pk):
+        original = get_task(request, pk)
+        check_quota(request.user)
+        error = priority_error(request.user, original.priority) or time_limit_error(request.user, original.time_limit_s)
+        if error:  # a staff-granted priority or limit is not inherited by a normal user's re-run
+            raise ValidationError({"detail": error})
         try:
-            task = resubmit_task(get_task(request, pk), request.user)
+            task = resubmit_task(original, request.user)
         except IllegalTransition as exc:
             raise Conflict(f"cannot re-run: {exc.target}") from exc
         return Response(TaskDetailSerializer(task, context={"request": request}).data, status=status.HTTP_201_CREATED)
