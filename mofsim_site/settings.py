@@ -179,7 +179,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "mofsim_site.api.pagination.OrderedPageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "mofsim_site.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mofsim_site.api.schema.ErrorAutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE", "20/min")},
 }
 SIMPLE_JWT = {
@@ -191,6 +191,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Submit MLIP simulations of MOFs, watch them, fetch archived results.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request components, so upload fields are "format: binary" (not a response URI).
+    "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "ENUM_NAME_OVERRIDES": {
         "TaskStatusEnum": "tasks_app.choices.TaskStatus",

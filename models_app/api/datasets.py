@@ -55,6 +55,12 @@ class UploadForm(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
+class DatasetUploadSerializer(UploadForm):
+    """The multipart body of ``POST /api/v1/datasets/`` (for the schema; the view reads it in parts)."""
+
+    file = serializers.FileField(help_text="FASTA, CSV/TSV (DMS) or extXYZ with energies and forces")
+
+
 class DatasetList(generics.ListCreateAPIView):
     """``GET`` your datasets; ``POST`` multipart ``file`` (+ ``name``, ``project``, ``description``)."""
 
@@ -64,6 +70,10 @@ class DatasetList(generics.ListCreateAPIView):
         qs = visible_datasets(self.request.user).order_by("-created_at")
         kind = self.request.query_params.get("kind")
         return qs.filter(kind=kind) if kind else qs
+
+    @extend_schema(request={"multipart/form-data": DatasetUploadSerializer}, responses={201: TrainingDatasetSerializer})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
     def create(self, request, *args, **kwargs):
         uploaded = request.FILES.get("file")  # past the size limit: a 413 from BodyLimitMiddleware

@@ -102,7 +102,7 @@ class VisibleStructureField(serializers.PrimaryKeyRelatedField):
 class TaskSubmitSerializer(SubmissionPolicyMixin, serializers.Serializer):
     """Body of ``POST /api/v1/tasks/{type}``. Params are validated by the type's serializer."""
 
-    structure = VisibleStructureField(required=False, allow_null=True)
+    structure = VisibleStructureField()
     model = serializers.SlugRelatedField(
         slug_field="name", queryset=MLModel.objects.filter(enabled=True), required=False, allow_null=True
     )
@@ -113,8 +113,6 @@ class TaskSubmitSerializer(SubmissionPolicyMixin, serializers.Serializer):
 
     def validate(self, attrs):
         entry = executors.get(self.context["kind"])
-        if entry.needs_structure and attrs.get("structure") is None:
-            raise serializers.ValidationError({"structure": [f"{entry.kind} needs a structure"]})
         if entry.needs_model and attrs.get("model") is None:
             default = MLModel.objects.filter(is_default=True, enabled=True).first()
             if default is None:

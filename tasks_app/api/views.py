@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -35,6 +35,7 @@ from tasks_app.state import IllegalTransition
 
 logger = logging.getLogger(__name__)
 LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
+SIMULATION_KINDS = [kind for kind, entry in executors.REGISTRY.items() if entry.needs_structure]
 BINARY = OpenApiTypes.BINARY
 
 
@@ -69,10 +70,18 @@ class TaskTypeList(APIView):
 
 
 class TaskSubmit(APIView):
-    @extend_schema(request=TaskSubmitSerializer, responses={201: TaskDetailSerializer})
+    @extend_schema(
+        request=TaskSubmitSerializer,
+        responses={201: TaskDetailSerializer},
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=SIMULATION_KINDS)],
+    )
     def post(self, request, kind):
         if kind not in executors.REGISTRY:
             raise NotFound(f"unknown task type {kind!r}; see /api/v1/tasks/types/")
+        if not executors.get(kind).needs_structure:
+            # Training kinds go through /jobs, which resolves datasets the user may read; here
+            # a body could name any dataset by id (its DatasetRefField trusts the jobs API).
+            raise NotFound(f"{kind} is a training job: submit it at /api/v1/jobs")
         body = TaskSubmitSerializer(data=request.data, context={"request": request, "kind": kind})
         body.is_valid(raise_exception=True)
         data = body.validated_data
