@@ -36,9 +36,9 @@ class TaskSerializer(serializers.ModelSerializer):
     priority = PriorityField()
     structure = serializers.SerializerMethodField()
     model = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    node = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    progress_percent = serializers.FloatField(read_only=True)
-    wall_time_s = serializers.FloatField(read_only=True)
+    node = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    progress_percent = serializers.FloatField(read_only=True, allow_null=True)
+    wall_time_s = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = Task

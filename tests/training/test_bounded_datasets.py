@@ -70,3 +70,11 @@ def test_the_filter_is_passed_whole_however_long(api, dms_db):  # noqa: F811
     assert response.status_code == 201, response.content
     assert response.json()["n_records"] == 1
     assert len(json.dumps(values)) > 128 * 1024
+
+
+@pytest.mark.parametrize("data_path", ["x" * 300, "raw/" + "y" * 256 + "/z.csv"])
+def test_a_job_with_an_impossible_data_path_is_a_400(api, data_path):
+    """Found by the fuzzer: a 300-character name raised OSError (ENAMETOOLONG), a 500."""
+    response = api.post("/api/v1/jobs/", {"kind": "train_dms", "data_path": data_path}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["details"] == {"data_path": ["data_path is not a valid path"]}
