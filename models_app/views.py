@@ -4,11 +4,10 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from models_app.api.datasets import visible_datasets
 from models_app.datasets import DatasetError
-from models_app.datasets.store import SizeLimitedUploadHandler, store_uploaded
+from models_app.datasets.store import store_uploaded
 from models_app.models import MLModel
 
 
@@ -23,23 +22,14 @@ class DatasetUploadForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-@csrf_exempt  # the CSRF check runs below, after the size-limit handler is in place
 @login_required
 def dataset_list(request):
-    """List the user's datasets; POST uploads one (errors re-render the form with status 400)."""
-    handler = SizeLimitedUploadHandler(request)
-    request.upload_handlers.insert(0, handler)
-    return _dataset_list(request, handler)
-
-
-@csrf_protect
-def _dataset_list(request, handler):
+    """List the user's datasets; POST uploads one (errors re-render the form with status 400;
+    a file over the limit is stopped while streaming and answered 413 by BodyLimitMiddleware)."""
     status = 200
     if request.method == "POST":
         form = DatasetUploadForm(request.POST, request.FILES)
-        if handler.exceeded:
-            form.add_error(None, f"file is larger than the limit of {handler.limit} bytes")
-        elif form.is_valid():
+        if form.is_valid():
             try:
                 dataset = store_uploaded(
                     form.cleaned_data["file"],

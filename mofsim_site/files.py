@@ -3,6 +3,13 @@
 Used by every upload (structures, model files, datasets) so the rules live in one place. The
 data goes to a temporary file under ``WORKDIR/tmp`` first; callers validate it and then
 ``promote`` it to its final place, so a rejected upload leaves nothing behind.
+
+Request bodies are capped before they are read: ``body_limit(path)`` is the largest body a URL
+accepts (the per-endpoint upload settings, ``DATA_UPLOAD_MAX_MEMORY_SIZE`` elsewhere). It is
+enforced on the declared Content-Length (``mofsim_site.middleware.BodyLimitMiddleware``, and
+``mofsim_site.asgi_limits`` for daphne before Django spools the body), and while streaming:
+``LimitedUploadHandler`` counts multipart file bytes as they arrive and stops the upload at the
+limit instead of spooling gigabytes first.
 """
 
 import hashlib
@@ -15,6 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+# Room for multipart boundaries, headers and the small form fields next to the file.
+MULTIPART_SLACK = 1024 * 1024
+# URL -> the setting holding the largest file it takes; every other URL gets DATA_UPLOAD_MAX_MEMORY_SIZE.
+UPLOAD_ROUTES = [
+    (re.compile(r"^/(api/v1/structures|structures/upload)/$"), "STRUCTURE_UPLOAD_MAX_BYTES"),
+    (re.compile(r"^/(api/v1/)?models/$"), "MODEL_UPLOAD_MAX_BYTES"),
+    (re.compile(r"^/(api/v1/datasets/(import-sqlite)?|models/datasets/)$"), "DATASET_UPLOAD_MAX_BYTES"),
+    (re.compile(r"^/api/v1/jobs/[^/]+/artifacts$"), "TRAINING_ARTIFACT_MAX_BYTES"),
+]
 
 
 class UploadError(ValueError):
@@ -23,6 +41,45 @@ class UploadError(ValueError):
 
 class UploadTooLarge(UploadError):
     pass
+
+
+def file_limit(path: str) -> int | None:
+    """The largest uploaded file ``path`` accepts, or None when it takes no files."""
+    for pattern, setting in UPLOAD_ROUTES:
+        if pattern.match(path):
+            return getattr(settings, setting)
+    return None
+
+
+def body_limit(path: str) -> int:
+    """The largest request body ``path`` accepts, in bytes."""
+    limit = file_limit(path)
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit + MULTIPART_SLACK
+
+
+class LimitedUploadHandler(FileUploadHandler):
+    """First upload handler: counts file bytes and stops the upload once past the URL's limit.
+
+    It marks the request (``request.upload_too_large`` = the limit) and ``BodyLimitMiddleware``
+    turns that into a 413, whatever the view made of the truncated form.
+    """
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.limit = file_limit(request.path) if request is not None else None
+        if self.limit is None:
+            self.limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.request.upload_too_large = self.limit
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
 
 
 def safe_filename(name: str, default: str = "upload") -> str:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "mofsim_site.middleware.RequestIdMiddleware",
+    "mofsim_site.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -196,10 +197,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "mofsim_site.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "mofsim_site.api.pagination.OrderedPageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "mofsim_site.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mofsim_site.api.schema.ErrorAutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE", "20/min")},
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # without it DRF keys throttles on the client's X-Forwarded-For
 }
@@ -218,6 +224,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Submit MLIP simulations of MOFs, watch them, fetch archived results.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request components, so upload fields are "format: binary" (not a response URI).
+    "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "ENUM_NAME_OVERRIDES": {
         "TaskStatusEnum": "tasks_app.choices.TaskStatus",
@@ -253,6 +261,7 @@ if env_str("AWS_STORAGE_BUCKET_NAME"):
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = str(WORKDIR / "tmp")
 FILE_UPLOAD_HANDLERS = [
+    "mofsim_site.files.LimitedUploadHandler",  # stops an upload at its URL's limit while streaming
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
@@ -262,6 +271,19 @@ MODEL_UPLOAD_MAX_BYTES = env_int("MODEL_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
 # unless this is set on a trusted dev box: then the converter runs unsandboxed.
 MODEL_SANDBOX_UNSAFE = env_bool("MODEL_SANDBOX_UNSAFE", False)
 DATASET_UPLOAD_MAX_BYTES = env_int("DATASET_UPLOAD_MAX_BYTES", 2 * 1024 * 1024 * 1024)
+# Uploaded structures and datasets are parsed in a child process under these limits
+# (mofsim_site.limited), never in the web process's memory.
+PARSE_MAX_MEMORY_MB = env_int("PARSE_MAX_MEMORY_MB", 1024)
+PARSE_MAX_CPU_S = env_int("PARSE_MAX_CPU_S", 60)
+PARSE_TIMEOUT_S = env_int("PARSE_TIMEOUT_S", 90)
+PARSE_MAX_OUTPUT_BYTES = env_int("PARSE_MAX_OUTPUT_BYTES", 2 * 1024 * 1024 * 1024)
+DATASET_IMPORT_MAX_ROWS = env_int("DATASET_IMPORT_MAX_ROWS", 500_000)  # rows one SQLite import may select
+# What an uploaded structure may be (structures_app.parsers.StructureLimits).
+STRUCTURE_MAX_ATOMS = env_int("STRUCTURE_MAX_ATOMS", 20_000)
+STRUCTURE_MIN_DISTANCE_A = env_float("STRUCTURE_MIN_DISTANCE_A", 0.5)
+STRUCTURE_MAX_CELL_LENGTH_A = env_float("STRUCTURE_MAX_CELL_LENGTH_A", 500.0)
+STRUCTURE_MIN_DENSITY_G_CM3 = env_float("STRUCTURE_MIN_DENSITY_G_CM3", 1e-4)
+STRUCTURE_MAX_DENSITY_G_CM3 = env_float("STRUCTURE_MAX_DENSITY_G_CM3", 30.0)
 # Training jobs (tasks_app.training): signed data-URL lifetime, worker scratch dirs kept, artifact size cap.
 TRAINING_DATA_URL_MAX_AGE_S = env_int("TRAINING_DATA_URL_MAX_AGE_S", 3600)
 TRAINING_SCRATCH_DIR = Path(env_str("TRAINING_SCRATCH_DIR", str(WORKDIR / "tmp" / "training"))).resolve()
@@ -273,6 +295,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 NODE_HEARTBEAT_INTERVAL_S = env_int("NODE_HEARTBEAT_INTERVAL_S", 30)
 NODE_OFFLINE_AFTER_S = env_int("NODE_OFFLINE_AFTER_S", 90)
 TASK_TIME_LIMIT_S = env_int("TASK_TIME_LIMIT_S", 48 * 3600)
+# Normal users: time limits above TASK_TIME_LIMIT_S and priority above NORMAL are for staff, and
+# at most this many tasks pending/queued/assigned/running at once (tasks_app.policy; staff exempt).
+USER_MAX_ACTIVE_TASKS = env_int("USER_MAX_ACTIVE_TASKS", 200)
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
 TASK_REQUEUE_AFTER_S = env_int("TASK_REQUEUE_AFTER_S", 30)
 # Per-attempt leases (docs/reliability.md): a running attempt's lease keeper renews its lease and

@@ -19,3 +19,8 @@ urlpatterns = [
     path("alerts/", include("alerts_app.urls")),
     path("", include("tasks_app.urls")),
 ]
+
+handler400 = "mofsim_site.views.bad_request"
+handler403 = "mofsim_site.views.permission_denied"
+handler404 = "mofsim_site.views.not_found"
+handler500 = "mofsim_site.views.server_error"

@@ -1,17 +1,26 @@
 """Storing a structure: stream to WORKDIR with a size limit and SHA-256, parse, then save the row.
 
 Nothing half-written survives a failure: the file is staged under WORKDIR/tmp and only moved
-into ``raw/<project>/`` after it parsed; the row is created last.
+into ``raw/<project>/`` after it parsed; the row is created last. Parsing runs in a child process
+with memory, CPU and wall-time limits (``parse_upload``), never in the web process's memory.
 """
 
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
 from mofsim_site.files import UploadError, file_chunks, safe_filename, stage_upload
+from mofsim_site.limited import LimitExceeded, Limits, run_limited
 from structures_app.models import Structure
-from structures_app.parsers import StructureError, parse_structure
+from structures_app.parsers import ParsedStructure, StructureError, StructureLimits
+
+logger = logging.getLogger(__name__)
 
 
 class UploadTooLarge(StructureError):
@@ -35,9 +44,16 @@ def store_structure(
     except UploadError as exc:
         raise UploadTooLarge(str(exc)) from exc
     try:
-        parsed = parse_structure(staged.path, staged.filename)
+        processed = settings.WORKDIR / "processed" / f"{staged.sha256}.extxyz"
+        processed.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=processed.parent, suffix=".tmp")
+        os.close(fd)
+        try:
+            parsed = parse_upload(staged.path, staged.filename, Path(tmp_name))
+            Path(tmp_name).replace(processed)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
         final = staged.promote(settings.WORKDIR / "raw" / safe_filename(project, "default"))
-        write_processed(parsed.atoms, staged.sha256)
         with transaction.atomic():
             return Structure.objects.create(
                 name=name or Path(staged.filename).stem,
@@ -59,6 +75,35 @@ def store_structure(
     except BaseException:
         staged.discard()
         raise
+
+
+def structure_limits() -> StructureLimits:
+    return StructureLimits(
+        max_atoms=settings.STRUCTURE_MAX_ATOMS,
+        min_distance=settings.STRUCTURE_MIN_DISTANCE_A,
+        max_cell_length=settings.STRUCTURE_MAX_CELL_LENGTH_A,
+        min_density=settings.STRUCTURE_MIN_DENSITY_G_CM3,
+        max_density=settings.STRUCTURE_MAX_DENSITY_G_CM3,
+    )
+
+
+def parse_upload(path: Path, filename: str, out_path: Path) -> ParsedStructure:
+    """Parse ``path`` in a limited child; it writes the atoms to ``out_path`` (extXYZ)."""
+    limits = Limits(
+        memory_bytes=settings.PARSE_MAX_MEMORY_MB * 2**20,
+        cpu_seconds=settings.PARSE_MAX_CPU_S,
+        wall_seconds=settings.PARSE_TIMEOUT_S,
+        file_bytes=settings.PARSE_MAX_OUTPUT_BYTES,
+    )
+    args = [str(path), filename, str(out_path), json.dumps(asdict(structure_limits()))]
+    try:
+        out = run_limited("structures_app.parse_child", args, limits)
+    except LimitExceeded as exc:
+        logger.warning("structure parse of %s stopped: %s", filename, exc)
+        raise StructureError(f"parsing stopped: it {exc}; the structure is too large or malformed") from exc
+    if not out.get("ok"):
+        raise StructureError(str(out.get("error", "could not parse the file")))
+    return ParsedStructure(**out["summary"])
 
 
 def write_processed(atoms, sha256: str) -> Path:

@@ -2,13 +2,15 @@ import json
 
 from django import forms
 from django.db.models import Q
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 
 from models_app.models import MLModel
+from mofsim_site.api.parsers import loads
 from structures_app.models import Structure
 from tasks_app import executors
 from tasks_app.choices import Priority
 from tasks_app.params import PRESET_CHOICES, validate_params
+from tasks_app.policy import QuotaExceeded, allowed_priorities, check_quota
 from tasks_app.services import enqueue_task
 
 
@@ -30,6 +32,7 @@ class TaskSubmitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["kind"].choices = [(e.kind, e.label) for e in executors.REGISTRY.values()]
+        self.fields["priority"].choices = allowed_priorities(user)
         structures = Structure.objects.all()
         if not user.is_staff:
             structures = structures.filter(Q(owner=user) | Q(owner__isnull=True))
@@ -47,10 +50,14 @@ class TaskSubmitForm(forms.Form):
         if entry.needs_model and not data.get("model"):
             self.add_error("model", f"{entry.label} needs a model")
         try:
-            overrides = json.loads(data.get("params") or "{}")
-        except json.JSONDecodeError as exc:
-            self.add_error("params", f"not valid JSON: {exc.msg}")
+            overrides = loads(data.get("params") or "{}")
+        except ParseError as exc:
+            self.add_error("params", str(exc.detail))
             return data
+        try:
+            check_quota(self.user)
+        except QuotaExceeded as exc:
+            raise forms.ValidationError(str(exc.detail)) from exc
         try:
             data["validated_params"] = validate_params(kind, overrides, data.get("preset", "protocol"))
         except ValidationError as exc:

@@ -6,10 +6,12 @@ complete parameter dict stored on the task, or raises ``ValidationError`` naming
 Unknown keys are rejected: a typo must not silently fall back to a default.
 
 DFT reference values reach the (Django-free) executors as the optional ``reference`` parameter.
-A user may give one explicitly; otherwise ``run_params`` fills it at run time from
+A user may give reference *values* explicitly; otherwise ``run_params`` fills it at run time from
 ``Structure.reference`` (built-in MOFSimBench structures carry DFT volume, B0, Cv and the path of
-the DFT-optimised structure). File paths in a reference are resolved and must stay inside
-``settings.DATA_DIR`` or ``settings.WORKDIR``.
+the DFT-optimised structure). A file path (``dft_structure``) only ever comes from the structure's
+own stored reference, never from a user: a user-given path could read any file under WORKDIR
+(another user's upload, the database) and "no such file" told whether a path exists. Stored
+paths are resolved and must stay inside ``settings.DATA_DIR`` or ``settings.WORKDIR``.
 """
 
 from pathlib import Path
@@ -62,6 +64,8 @@ class StructureReference(StrictSerializer):
     mass_amu = serializers.FloatField(required=False, min_value=0.0)
 
     def validate_dft_structure(self, value):
+        if not self.context.get("stored_reference"):
+            raise serializers.ValidationError("set from the structure's own DFT reference; it cannot be given")
         return resolve_data_path(value)
 
 
@@ -249,6 +253,6 @@ def run_params(kind: str, params: dict, structure_reference: dict | None) -> dic
     known = {k: v for k, v in (structure_reference or {}).items() if k in StructureReference().fields}
     if not known:
         return params
-    ref = StructureReference(data=known)
+    ref = StructureReference(data=known, context={"stored_reference": True})
     ref.is_valid(raise_exception=True)
     return {**params, "reference": _plain(ref.validated_data)}

@@ -1,21 +1,20 @@
 """Training dataset API: upload (multipart, size-limited, validated), SQLite import, list, get, download."""
 
-import json
-
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from models_app.datasets import DatasetError
-from models_app.datasets.store import SizeLimitedUploadHandler, UploadTooLarge, import_sqlite, store_uploaded
+from models_app.datasets.store import UploadTooLarge, import_sqlite, store_uploaded
 from models_app.models import TrainingDataset
 from mofsim_site.api.errors import error_response
+from mofsim_site.api.parsers import loads
 
 
 def visible_datasets(user):
@@ -56,25 +55,13 @@ class UploadForm(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
-class LimitedUploadMixin:
-    """Put the size-limit handler first, before authentication (CSRF) can parse the body."""
+class DatasetUploadSerializer(UploadForm):
+    """The multipart body of ``POST /api/v1/datasets/`` (for the schema; the view reads it in parts)."""
 
-    def initialize_request(self, request, *args, **kwargs):
-        self.upload_handler = SizeLimitedUploadHandler(request)
-        request.upload_handlers.insert(0, self.upload_handler)
-        return super().initialize_request(request, *args, **kwargs)
+    file = serializers.FileField(help_text="FASTA, CSV/TSV (DMS) or extXYZ with energies and forces")
 
 
-def _too_large(request, handler):
-    return error_response(
-        "too_large",
-        f"file: larger than the limit of {handler.limit} bytes",
-        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        request,
-    )
-
-
-class DatasetList(LimitedUploadMixin, generics.ListCreateAPIView):
+class DatasetList(generics.ListCreateAPIView):
     """``GET`` your datasets; ``POST`` multipart ``file`` (+ ``name``, ``project``, ``description``)."""
 
     serializer_class = TrainingDatasetSerializer
@@ -84,11 +71,12 @@ class DatasetList(LimitedUploadMixin, generics.ListCreateAPIView):
         kind = self.request.query_params.get("kind")
         return qs.filter(kind=kind) if kind else qs
 
+    @extend_schema(request={"multipart/form-data": DatasetUploadSerializer}, responses={201: TrainingDatasetSerializer})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
     def create(self, request, *args, **kwargs):
-        handler = self.upload_handler
-        uploaded = request.FILES.get("file")
-        if handler.exceeded:
-            return _too_large(request, handler)
+        uploaded = request.FILES.get("file")  # past the size limit: a 413 from BodyLimitMiddleware
         if uploaded is None:
             raise ValidationError({"file": ["a file is required (multipart field 'file')"]})
         form = UploadForm(data=request.data)
@@ -128,22 +116,19 @@ SQLITE_IMPORT = inline_serializer(
 )
 
 
-class DatasetImportSqlite(LimitedUploadMixin, APIView):
+class DatasetImportSqlite(APIView):
     """``POST`` multipart ``file`` (SQLite) + ``filter`` (JSON list of {field, op, value}) + ``name``."""
 
     @extend_schema(request={"multipart/form-data": SQLITE_IMPORT}, responses={201: TrainingDatasetSerializer})
     def post(self, request):
-        handler = self.upload_handler
-        uploaded = request.FILES.get("file")
-        if handler.exceeded:
-            return _too_large(request, handler)
+        uploaded = request.FILES.get("file")  # past the size limit: a 413 from BodyLimitMiddleware
         if uploaded is None:
             raise ValidationError({"file": ["an SQLite file is required (multipart field 'file')"]})
         raw = request.data.get("filter", "[]")
         try:
-            conditions = json.loads(raw) if isinstance(raw, str) else raw
-        except json.JSONDecodeError as exc:
-            raise ValidationError({"filter": [f"not valid JSON: {exc.msg}"]}) from exc
+            conditions = loads(raw) if isinstance(raw, str) else raw
+        except ParseError as exc:
+            raise ValidationError({"filter": [str(exc.detail)]}) from exc
         form = UploadForm(data=request.data)
         form.is_valid(raise_exception=True)
         try:

@@ -1,5 +1,6 @@
 """Model registry API: everyone lists; staff upload model files (converted and verified later by a worker)."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -34,6 +35,10 @@ class ModelList(generics.ListCreateAPIView):
     queryset = MLModel.objects.filter(enabled=True).order_by("name")
     permission_classes = [ReadOrStaffWrite]
     parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": ModelUploadSerializer}, responses={202: MLModelSerializer})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
     def create(self, request, *args, **kwargs):
         body = ModelUploadSerializer(data=request.data)

@@ -6,7 +6,8 @@ a filter is a list of ``{"field", "op", "value"}`` conditions (AND-ed); fields a
 from fixed tables below and every value is a bound parameter. The file itself is untrusted, so
 it is opened read-only and immutable with ``trusted_schema=OFF`` (no functions from its schema),
 both names must be real tables (a view would run the file's own SQL), and a progress handler
-caps query time.
+caps query time. The import runs in a limited child (``models_app.datasets.child``) and stops at
+``max_rows`` selected rows, so a 3-million-row file cannot hold a web request for minutes.
 """
 
 import csv
@@ -38,10 +39,17 @@ MAX_IN_VALUES = 1000
 QUERY_SECONDS = 120
 
 
+def _short(value) -> str:
+    """How a bad value is quoted back: strings and numbers briefly, containers by type only."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return repr(value)[:60]
+    return f"a {type(value).__name__}"
+
+
 def _scalar(field: str, value, where: str):
     if field in NUMERIC:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise DatasetError(f"{where}: {field} needs a number, got {value!r}")
+            raise DatasetError(f"{where}: {field} needs a number, got {_short(value)}")
         return value
     if not isinstance(value, str) or len(value) > 1000:
         raise DatasetError(f"{where}: {field} needs a string (at most 1000 characters)")
@@ -62,10 +70,10 @@ def build_where(conditions) -> tuple[str, list]:
         if not isinstance(cond, dict) or set(cond) != {"field", "op", "value"}:
             raise DatasetError(f"{where}: must be an object with exactly field, op and value")
         field, op, value = cond["field"], cond["op"], cond["value"]
-        if field not in FIELDS:
-            raise DatasetError(f"{where}: unknown field {field!r}; use one of {', '.join(sorted(FIELDS))}")
-        if op not in OPS:
-            raise DatasetError(f"{where}: unknown op {op!r}; use one of {', '.join(OPS)}")
+        if not isinstance(field, str) or field not in FIELDS:
+            raise DatasetError(f"{where}: unknown field {_short(field)}; use one of {', '.join(sorted(FIELDS))}")
+        if not isinstance(op, str) or op not in OPS:
+            raise DatasetError(f"{where}: unknown op {_short(op)}; use one of {', '.join(OPS)}")
         column = FIELDS[field]
         if op == "in":
             if not isinstance(value, list) or not 0 < len(value) <= MAX_IN_VALUES:
@@ -112,7 +120,7 @@ def _check_schema(conn: sqlite3.Connection) -> None:
             raise DatasetError(f"table {table!r} lacks column(s) {', '.join(missing)}")
 
 
-def export_rows(path: Path, conditions, out_csv: Path) -> dict:
+def export_rows(path: Path, conditions, out_csv: Path, max_rows: int) -> dict:
     """Write the filtered rows as a DMS CSV (mutant, DMS_score, DMS_score_bin); return counts."""
     where, params = build_where(conditions)
     conn = _open(path)
@@ -127,8 +135,10 @@ def export_rows(path: Path, conditions, out_csv: Path) -> dict:
             writer = csv.writer(fh)
             writer.writerow(["mutant", "DMS_score", "DMS_score_bin"])
             for mutant, score, score_bin in conn.execute(sql, params):
-                writer.writerow([mutant, score, score_bin])
                 n += 1
+                if n > max_rows:
+                    raise DatasetError(f"the filter selects more than {max_rows} rows (the import limit); narrow it")
+                writer.writerow([mutant, score, score_bin])
         total = conn.execute("SELECT COUNT(*) FROM mutations").fetchone()[0]
     except sqlite3.OperationalError as exc:
         if "interrupted" in str(exc):

@@ -1,17 +1,18 @@
 """Storing a training dataset: stream to WORKDIR with a size limit and SHA-256, validate, save.
 
 Like structure uploads: the bytes go to a temporary file under ``<WORKDIR>/tmp`` first, are
-validated there, and only then move to ``<WORKDIR>/raw/<project>/<sha12>-<name>``; the row is
-created last, so a failed upload leaves nothing behind. ``SizeLimitedUploadHandler`` stops a
+validated there (in a child process under memory, CPU and time limits: ``models_app.datasets.child``),
+and only then move to ``<WORKDIR>/raw/<project>/<sha12>-<name>``; the row is created last, so a
+failed upload leaves nothing behind. ``SizeLimitedUploadHandler`` stops a
 multipart upload as soon as it passes the limit instead of spooling gigabytes first.
 """
 
+import json
 import os
 import tempfile
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
 
 from models_app.choices import DatasetKind
@@ -19,6 +20,7 @@ from models_app.datasets import DatasetError
 from models_app.models import TrainingDataset
 from mofsim_site.files import UploadTooLarge as FileTooLarge
 from mofsim_site.files import file_chunks, safe_filename, sha256_file, stage_upload
+from mofsim_site.limited import LimitExceeded, Limits, run_limited
 
 # extension -> (file_format, kind)
 FORMATS = {
@@ -36,26 +38,6 @@ class UploadTooLarge(DatasetError):
     pass
 
 
-class SizeLimitedUploadHandler(FileUploadHandler):
-    """First in the handler chain: counts file bytes and aborts the upload past ``limit``."""
-
-    def __init__(self, request=None, limit: int | None = None):
-        super().__init__(request)
-        self.limit = limit or settings.DATASET_UPLOAD_MAX_BYTES
-        self.received = 0
-        self.exceeded = False
-
-    def receive_data_chunk(self, raw_data, start):
-        self.received += len(raw_data)
-        if self.received > self.limit:
-            self.exceeded = True
-            raise StopUpload(connection_reset=True)
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
-
-
 def format_for(filename: str) -> tuple[str, str]:
     suffix = Path(filename).suffix.lower()
     if suffix not in FORMATS:
@@ -63,23 +45,25 @@ def format_for(filename: str) -> tuple[str, str]:
     return FORMATS[suffix]
 
 
+def _run_child(*args: str, stdin: bytes = b"") -> dict:
+    limits = Limits(
+        memory_bytes=settings.PARSE_MAX_MEMORY_MB * 2**20,
+        cpu_seconds=settings.PARSE_MAX_CPU_S,
+        wall_seconds=settings.PARSE_TIMEOUT_S,
+        file_bytes=settings.PARSE_MAX_OUTPUT_BYTES,
+    )
+    try:
+        out = run_limited("models_app.datasets.child", list(args), limits, stdin=stdin)
+    except LimitExceeded as exc:
+        raise DatasetError(f"processing stopped: it {exc}; the file is too large or malformed") from exc
+    if not out.get("ok"):
+        raise DatasetError(str(out.get("error", "could not read the file")))
+    return out
+
+
 def validate_file(path: Path, file_format: str) -> dict:
-    """Summary dict (with ``n_records``) of a dataset file, or ``DatasetError``."""
-    if path.stat().st_size == 0:
-        raise DatasetError("empty file")
-    if file_format == "fasta":
-        from models_app.datasets.fasta import validate_fasta
-
-        return validate_fasta(path)
-    if file_format in ("csv", "tsv"):
-        from models_app.datasets.dms import validate_dms
-
-        return validate_dms(path, file_format)
-    if file_format == "extxyz":
-        from models_app.datasets.extxyz import validate_extxyz
-
-        return validate_extxyz(path)
-    raise DatasetError(f"unknown format {file_format!r}")
+    """Summary dict (with ``n_records``) of a dataset file, or ``DatasetError`` (checked in a limited child)."""
+    return _run_child("validate", str(path), file_format)["summary"]
 
 
 def project_dir(project: str) -> Path:
@@ -164,13 +148,16 @@ def store_path(path: Path, owner, **kwargs) -> TrainingDataset:
 
 def import_sqlite(uploaded, owner, conditions, name: str | None = None, project: str | None = None) -> TrainingDataset:
     """Filter rows out of an uploaded SQLite file into a new DMS CSV dataset."""
-    from models_app.datasets.sqlite_import import export_rows
+    from models_app.datasets.sqlite_import import build_where
 
+    build_where(conditions)  # a bad filter is refused before the upload is even staged
     source = _stage(uploaded.chunks(), uploaded.name, settings.DATASET_UPLOAD_MAX_BYTES)
     out_fd, csv_tmp = temp_file(".csv")
     os.close(out_fd)
     try:
-        counts = export_rows(source.path, conditions, csv_tmp)
+        rows = str(settings.DATASET_IMPORT_MAX_ROWS)
+        counts = _run_child("export", str(source.path), str(csv_tmp), rows, stdin=json.dumps(conditions).encode())
+        counts = counts["counts"]
         stem = Path(safe_filename(uploaded.name, "import")).stem
         return store_dataset(
             chunks=file_chunks(csv_tmp),

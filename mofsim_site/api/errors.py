@@ -1,7 +1,13 @@
-"""One JSON error shape for the whole API: ``{code, message, details, request_id}``."""
+"""One JSON error shape for the whole API: ``{code, message, details, request_id}``.
+
+DRF errors come through ``exception_handler``; errors raised outside DRF under ``/api/`` (no
+such URL, a body over the limit, a 500) use ``json_error`` via the site's handlers and
+middleware, so a client never has to parse Django's HTML. ``details`` is capped: a body with
+100 000 unknown keys produced a 5.8 MB error listing each one.
+"""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
@@ -11,6 +17,36 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "conflict with the current state"
     default_code = "conflict"
+
+
+MAX_DETAILS = 20
+MAX_MESSAGE = 2000
+
+
+def cap_details(details):
+    """At most ``MAX_DETAILS`` entries per level (recursively), with a count of what was left out."""
+    if isinstance(details, dict):
+        items = list(details.items())
+        capped = {key: cap_details(value) for key, value in items[:MAX_DETAILS]}
+        if len(items) > MAX_DETAILS:
+            capped["truncated"] = f"{len(items) - MAX_DETAILS} more not shown"
+        return capped
+    if isinstance(details, list):
+        capped = [cap_details(value) for value in details[:MAX_DETAILS]]
+        if len(details) > MAX_DETAILS:
+            capped.append(f"{len(details) - MAX_DETAILS} more not shown")
+        return capped
+    return details
+
+
+def error_payload(code: str, message: str, request_id=None, details=None) -> dict:
+    return {"code": code, "message": message, "details": details or {}, "request_id": request_id}
+
+
+def json_error(request, code: str, message: str, http_status: int, details=None) -> JsonResponse:
+    """The error shape outside DRF (Django handlers, middleware)."""
+    payload = error_payload(code, message, getattr(request, "request_id", None), details)
+    return JsonResponse(payload, status=http_status)
 
 
 def _message(details) -> str:
@@ -43,7 +79,7 @@ def exception_handler(exc, context):
     if response is None:
         return None
     request = context.get("request")
-    details = response.data
+    details = cap_details(response.data)
     codes = _codes(exc)
     code = codes if isinstance(codes, str) else ("invalid" if isinstance(exc, exceptions.ValidationError) else "error")
     if isinstance(details, dict) and set(details) == {"detail"}:
@@ -51,22 +87,11 @@ def exception_handler(exc, context):
         message = str(exc.detail)
     else:
         message = _message(details)
-    response.data = {
-        "code": code,
-        "message": message,
-        "details": details,
-        "request_id": getattr(request, "request_id", None) if request is not None else None,
-    }
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "…"
+    response.data = error_payload(code, message, getattr(request, "request_id", None), details)
     return response
 
 
 def error_response(code: str, message: str, http_status: int, request=None, details=None) -> Response:
-    return Response(
-        {
-            "code": code,
-            "message": message,
-            "details": details or {},
-            "request_id": getattr(request, "request_id", None),
-        },
-        status=http_status,
-    )
+    return Response(error_payload(code, message, getattr(request, "request_id", None), details), status=http_status)

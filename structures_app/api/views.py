@@ -1,4 +1,5 @@
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -28,6 +29,10 @@ class StructureListUpload(generics.ListCreateAPIView):
         if "source" in self.request.query_params:
             qs = qs.filter(source=self.request.query_params["source"])
         return qs
+
+    @extend_schema(request={"multipart/form-data": StructureUploadSerializer}, responses={201: StructureSerializer})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
     def create(self, request, *args, **kwargs):
         body = StructureUploadSerializer(data=request.data)

@@ -30,9 +30,10 @@ from tasks_app.benchmarks.services import (
 from tasks_app.choices import TERMINAL, Priority, TaskStatus
 from tasks_app.models import BenchmarkRun
 from tasks_app.params import PRESET_CHOICES
+from tasks_app.policy import MAX_TIME_LIMIT_S, SubmissionPolicyMixin, check_quota
 
 
-class BenchmarkCreateSerializer(serializers.Serializer):
+class BenchmarkCreateSerializer(SubmissionPolicyMixin, serializers.Serializer):
     kind = serializers.CharField(help_text="task type, e.g. optimization")
     model = serializers.SlugRelatedField(
         slug_field="name", queryset=MLModel.objects.filter(enabled=True), required=False, allow_null=True
@@ -43,7 +44,7 @@ class BenchmarkCreateSerializer(serializers.Serializer):
     params = serializers.JSONField(required=False, default=dict)
     priority = PriorityField(required=False, default=Priority.NORMAL)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    time_limit_s = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    time_limit_s = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_TIME_LIMIT_S)
 
     def validate(self, attrs):
         if ("structure_set" in attrs) == ("structures" in attrs):
@@ -124,12 +125,13 @@ class BenchmarkListCreate(generics.ListAPIView):
 
     @extend_schema(request=BenchmarkCreateSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
-        body = BenchmarkCreateSerializer(data=request.data)
+        body = BenchmarkCreateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = body.validated_data
         user = request.user
         structure_set = resolve_set(user, data["structure_set"]) if "structure_set" in data else None
         structures = resolve_structure_ids(user, data["structures"]) if "structures" in data else None
+        check_quota(user, len(structures) if structures is not None else structure_set.structures.count())
         run = create_benchmark_run(
             owner=user,
             kind=data["kind"],

@@ -29,6 +29,7 @@ from tasks_app.api.views import artifact_response, visible_tasks
 from tasks_app.choices import Priority, TaskStatus
 from tasks_app.models import Task
 from tasks_app.params import PRESET_CHOICES
+from tasks_app.policy import MAX_TIME_LIMIT_S, SubmissionPolicyMixin, check_quota
 from tasks_app.services import enqueue_task
 from tasks_app.training.dispatch import unsign
 from tasks_app.training.server import KINDS, build_job_params, register_trained_model, store_artifact
@@ -36,7 +37,7 @@ from tasks_app.training.server import KINDS, build_job_params, register_trained_
 logger = logging.getLogger(__name__)
 
 
-class JobSubmitSerializer(serializers.Serializer):
+class JobSubmitSerializer(SubmissionPolicyMixin, serializers.Serializer):
     kind = serializers.ChoiceField(choices=KINDS, default="train_dms")
     data_path = serializers.CharField(required=False, allow_blank=True, max_length=1000)
     dataset = serializers.UUIDField(required=False, allow_null=True, help_text="instead of data_path")
@@ -48,7 +49,7 @@ class JobSubmitSerializer(serializers.Serializer):
     params = serializers.JSONField(required=False, help_text="further parameters of the job kind")
     preset = serializers.ChoiceField(choices=PRESET_CHOICES, default="protocol")
     priority = PriorityField(required=False, default=Priority.NORMAL)
-    time_limit_s = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    time_limit_s = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_TIME_LIMIT_S)
 
     def validate(self, attrs):
         if not attrs.get("data_path") and not attrs.get("dataset"):
@@ -72,7 +73,7 @@ class JobList(generics.ListAPIView):
 
     @extend_schema(request=JobSubmitSerializer, responses={201: TaskDetailSerializer})
     def post(self, request):
-        body = JobSubmitSerializer(data=request.data)
+        body = JobSubmitSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = body.validated_data
         kind = data["kind"]
@@ -89,6 +90,7 @@ class JobList(generics.ListAPIView):
         if extra:
             raise ValidationError({"params": [f"{', '.join(sorted(extra))} go at the top level"]})
         params = build_job_params(kind, request_body, request.user, data["preset"])
+        check_quota(request.user)
         with transaction.atomic():
             task = enqueue_task(
                 owner=request.user,

@@ -3,12 +3,12 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from models_app.models import MLModel
-from structures_app.models import Structure
 from tasks_app import executors
 from tasks_app.choices import Priority
 from tasks_app.models import Task, TaskArtifact, TaskAttempt, TaskLogLine, TaskMetricPoint
 from tasks_app.params import PRESET_CHOICES
 from tasks_app.waiting import wait_reason
+from tasks_app.policy import MAX_TIME_LIMIT_S, SubmissionPolicyMixin
 
 
 @extend_schema_field({"type": "string", "enum": Priority.names, "example": "NORMAL"})
@@ -37,9 +37,9 @@ class TaskSerializer(serializers.ModelSerializer):
     priority = PriorityField()
     structure = serializers.SerializerMethodField()
     model = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    node = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    progress_percent = serializers.FloatField(read_only=True)
-    wall_time_s = serializers.FloatField(read_only=True)
+    node = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    progress_percent = serializers.FloatField(read_only=True, allow_null=True)
+    wall_time_s = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = Task
@@ -97,28 +97,37 @@ class TaskDetailSerializer(TaskSerializer):
         return wait_reason(obj)
 
 
-class TaskSubmitSerializer(serializers.Serializer):
+class VisibleStructureField(serializers.PrimaryKeyRelatedField):
+    """A structure id the user may use; another user's and a missing id get the same answer."""
+
+    default_error_messages = {
+        "does_not_exist": "structure {pk_value} not found",
+        "incorrect_type": "must be a structure id (an integer)",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(pk_field=serializers.IntegerField(min_value=1, max_value=2**63 - 1), **kwargs)
+
+    def get_queryset(self):
+        from structures_app.api.views import visible_structures
+
+        return visible_structures(self.context["request"].user)
+
+
+class TaskSubmitSerializer(SubmissionPolicyMixin, serializers.Serializer):
     """Body of ``POST /api/v1/tasks/{type}``. Params are validated by the type's serializer."""
 
-    structure = serializers.PrimaryKeyRelatedField(queryset=Structure.objects.all(), required=False, allow_null=True)
+    structure = VisibleStructureField()
     model = serializers.SlugRelatedField(
         slug_field="name", queryset=MLModel.objects.filter(enabled=True), required=False, allow_null=True
     )
     params = serializers.JSONField(required=False, default=dict)
     preset = serializers.ChoiceField(choices=PRESET_CHOICES, default="protocol")
     priority = PriorityField(required=False, default=Priority.NORMAL)
-    time_limit_s = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-
-    def validate_structure(self, structure):
-        user = self.context["request"].user
-        if structure is not None and structure.owner_id not in (None, user.pk) and not user.is_staff:
-            raise serializers.ValidationError("structure not found")  # don't reveal others' structures
-        return structure
+    time_limit_s = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_TIME_LIMIT_S)
 
     def validate(self, attrs):
         entry = executors.get(self.context["kind"])
-        if entry.needs_structure and attrs.get("structure") is None:
-            raise serializers.ValidationError({"structure": [f"{entry.kind} needs a structure"]})
         if entry.needs_model and attrs.get("model") is None:
             default = MLModel.objects.filter(is_default=True, enabled=True).first()
             if default is None:

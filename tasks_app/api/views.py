@@ -1,13 +1,14 @@
 """Tasks API: submit per type, list/get, result, cancel, logs, metrics, artifacts."""
 
 import logging
+import uuid
 
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -28,11 +29,13 @@ from tasks_app.api.serializers import (
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task
 from tasks_app.params import validate_params
+from tasks_app.policy import check_quota, priority_error, time_limit_error
 from tasks_app.services import cancel_task, enqueue_task, resubmit_task
 from tasks_app.state import IllegalTransition
 
 logger = logging.getLogger(__name__)
 LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
+SIMULATION_KINDS = [kind for kind, entry in executors.REGISTRY.items() if entry.needs_structure]
 BINARY = OpenApiTypes.BINARY
 
 
@@ -67,10 +70,18 @@ class TaskTypeList(APIView):
 
 
 class TaskSubmit(APIView):
-    @extend_schema(request=TaskSubmitSerializer, responses={201: TaskDetailSerializer})
+    @extend_schema(
+        request=TaskSubmitSerializer,
+        responses={201: TaskDetailSerializer},
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=SIMULATION_KINDS)],
+    )
     def post(self, request, kind):
         if kind not in executors.REGISTRY:
             raise NotFound(f"unknown task type {kind!r}; see /api/v1/tasks/types/")
+        if not executors.get(kind).needs_structure:
+            # Training kinds go through /jobs, which resolves datasets the user may read; here
+            # a body could name any dataset by id (its DatasetRefField trusts the jobs API).
+            raise NotFound(f"{kind} is a training job: submit it at /api/v1/jobs")
         body = TaskSubmitSerializer(data=request.data, context={"request": request, "kind": kind})
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -78,6 +89,7 @@ class TaskSubmit(APIView):
             params = validate_params(kind, data.get("params"), data["preset"])
         except ValidationError as exc:
             raise ValidationError({"params": exc.detail}) from exc
+        check_quota(request.user)
         with transaction.atomic():
             task = enqueue_task(
                 owner=request.user,
@@ -106,7 +118,10 @@ class TaskList(generics.ListAPIView):
         if "kind" in params:
             qs = qs.filter(kind=params["kind"])
         if "benchmark_run" in params:
-            qs = qs.filter(benchmark_run_id=params["benchmark_run"])
+            try:
+                qs = qs.filter(benchmark_run_id=uuid.UUID(params["benchmark_run"]))
+            except ValueError as exc:
+                raise ValidationError({"benchmark_run": ["must be a benchmark run id (UUID)"]}) from exc
         return qs
 
 
@@ -142,8 +157,13 @@ class TaskRerun(APIView):
 
     @extend_schema(request=None, responses={201: TaskDetailSerializer})
     def post(self, request, pk):
+        original = get_task(request, pk)
+        check_quota(request.user)
+        error = priority_error(request.user, original.priority) or time_limit_error(request.user, original.time_limit_s)
+        if error:  # a staff-granted priority or limit is not inherited by a normal user's re-run
+            raise ValidationError({"detail": error})
         try:
-            task = resubmit_task(get_task(request, pk), request.user)
+            task = resubmit_task(original, request.user)
         except IllegalTransition as exc:
             raise Conflict(f"cannot re-run: {exc.target}") from exc
         return Response(TaskDetailSerializer(task, context={"request": request}).data, status=status.HTTP_201_CREATED)

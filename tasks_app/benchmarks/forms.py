@@ -1,11 +1,11 @@
 """The "new benchmark run" form: a thin shell over ``services.create_benchmark_run``."""
 
-import json
 
 from django import forms
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 
 from models_app.models import MLModel
+from mofsim_site.api.parsers import loads
 from structures_app import builtin
 from structures_app.models import Structure
 from tasks_app import executors
@@ -18,6 +18,7 @@ from tasks_app.benchmarks.services import (
 )
 from tasks_app.choices import Priority
 from tasks_app.params import PRESET_CHOICES
+from tasks_app.policy import QuotaExceeded, allowed_priorities, check_quota
 
 
 def _first_message(errors) -> str:
@@ -48,6 +49,7 @@ class BenchmarkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["kind"].choices = [(k, executors.get(k).label) for k in benchmark_kinds()]
+        self.fields["priority"].choices = allowed_priorities(user)
         slugs = sorted({*builtin.SETS, *visible_sets(user).values_list("slug", flat=True)})
         self.fields["structure_set"].choices = [("", "—"), *((s, s) for s in slugs)]
         self.fields["structures"].queryset = visible_structures(user).order_by("name", "id")
@@ -58,9 +60,9 @@ class BenchmarkForm(forms.Form):
         if bool(data.get("structure_set")) == bool(data.get("structures")):
             raise forms.ValidationError("Choose a structure set or some structures (not both).")
         try:
-            data["params_json"] = json.loads(data.get("params") or "{}")
-        except json.JSONDecodeError as exc:
-            self.add_error("params", f"not valid JSON: {exc.msg}")
+            data["params_json"] = loads(data.get("params") or "{}")
+        except ParseError as exc:
+            self.add_error("params", str(exc.detail))
         return data
 
     def submit(self):
@@ -68,6 +70,7 @@ class BenchmarkForm(forms.Form):
         data = self.cleaned_data
         try:
             structure_set = resolve_set(self.user, data["structure_set"]) if data.get("structure_set") else None
+            check_quota(self.user, structure_set.structures.count() if structure_set else len(data["structures"]))
             return create_benchmark_run(
                 owner=self.user,
                 kind=data["kind"],
@@ -79,6 +82,9 @@ class BenchmarkForm(forms.Form):
                 priority=data["priority"],
                 name=data.get("name", ""),
             )
+        except QuotaExceeded as exc:
+            self.add_error(None, str(exc.detail))
+            return None
         except ValidationError as exc:
             for field, errors in (exc.detail if isinstance(exc.detail, dict) else {None: exc.detail}).items():
                 self.add_error(field if field in self.fields else None, _first_message(errors))

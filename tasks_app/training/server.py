@@ -37,7 +37,11 @@ def resolve_data_path(value: str, user, field: str) -> TrainingDataset:
     from models_app.datasets.store import register_in_place
 
     raw = Path(value)
-    path = (raw if raw.is_absolute() else settings.WORKDIR / raw).resolve()
+    try:
+        path = (raw if raw.is_absolute() else settings.WORKDIR / raw).resolve()
+        is_file = path.is_file()
+    except (OSError, ValueError) as exc:  # a name over 255 bytes, a NUL byte: the fuzzer's 500s
+        raise ValidationError({field: ["data_path is not a valid path"]}) from exc
     if not path.is_relative_to(settings.WORKDIR):
         raise ValidationError({field: ["data_path must resolve inside WORKDIR"]})
     rel = str(path.relative_to(settings.WORKDIR))
@@ -45,7 +49,7 @@ def resolve_data_path(value: str, user, field: str) -> TrainingDataset:
     if dataset is not None:
         return dataset
     own_root = settings.WORKDIR / "raw" if user.is_staff else settings.WORKDIR / "raw" / safe_filename(user.username)
-    if path.is_file() and path.is_relative_to(own_root) and not TrainingDataset.objects.filter(path=rel).exists():
+    if is_file and path.is_relative_to(own_root) and not TrainingDataset.objects.filter(path=rel).exists():
         try:
             return register_in_place(path, user)
         except DatasetError as exc:

@@ -60,7 +60,7 @@ def test_it_rejects_bad_files_with_a_clear_400(api, name, content, needle):
 def test_it_rejects_an_oversized_file(api, cu_cif, settings):
     settings.STRUCTURE_UPLOAD_MAX_BYTES = 100
     response = upload(api, "Cu_fcc.cif", cu_cif.read_bytes())
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "larger than the limit of 100 bytes" in response.json()["message"]
     assert Structure.objects.count() == 0
 

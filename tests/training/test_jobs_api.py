@@ -57,10 +57,10 @@ def test_it_checks_plan_keys_kinds_and_wild_type(api, datasets):
 
 
 def test_a_job_is_an_ordinary_queued_task(api, datasets):
-    r = post(api, dataset=datasets["table"]["id"], wild_type=datasets["fasta"]["id"], priority="HIGH", epochs=2)
+    r = post(api, dataset=datasets["table"]["id"], wild_type=datasets["fasta"]["id"], priority="LOW", epochs=2)
     assert r.status_code == 201, r.content
     task = Task.objects.get(pk=r.json()["id"])
-    assert (task.kind, task.status, task.priority) == ("train_dms", "QUEUED", 2)
+    assert (task.kind, task.status, task.priority) == ("train_dms", "QUEUED", 0)
     assert task.params["data"]["scores"]["sha256"] == datasets["table"]["sha256"]
     assert api.post(f"/api/v1/tasks/{task.pk}/cancel/").json()["status"] == "CANCELLED"
     assert [j["id"] for j in api.get("/api/v1/jobs").json()["results"]] == [str(task.pk)]
