@@ -7,8 +7,8 @@ from tasks_app import executors
 from tasks_app.choices import Priority
 from tasks_app.models import Task, TaskArtifact, TaskAttempt, TaskLogLine, TaskMetricPoint
 from tasks_app.params import PRESET_CHOICES
-from tasks_app.waiting import wait_reason
 from tasks_app.policy import MAX_TIME_LIMIT_S, SubmissionPolicyMixin
+from tasks_app.waiting import wait_reason
 
 
 @extend_schema_field({"type": "string", "enum": Priority.names, "example": "NORMAL"})
