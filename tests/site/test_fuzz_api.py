@@ -13,9 +13,10 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+from mofsim_site.models import PersonalToken
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -82,7 +83,7 @@ def test_fuzzing_finds_no_server_errors_and_no_schema_violations(
     persona, live_server, request, cu_structure, emt, broker
 ):
     user = request.getfixturevalue(persona)
-    headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    headers = {"Authorization": f"Token {PersonalToken.issue(user)}"}
     raw = requests.get(f"{live_server.url}/api/v1/schema/?format=json", headers=headers, timeout=30).json()
     schema = schemathesis.openapi.from_dict(raw)
     counts, failures = Counter(), []
