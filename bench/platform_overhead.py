@@ -53,8 +53,8 @@ def setup():
 
 
 def reporter_overhead(user, structure, model, steps=300):
+    from mofsim_site.executors import Reporter
     from tasks_app.executors import optimization
-    from tasks_app.executors.base import Reporter
     from tasks_app.inline import run_task_inline
     from tasks_app.params import validate_params
     from tasks_app.services import enqueue_task

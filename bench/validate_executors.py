@@ -27,9 +27,9 @@ from ase.geometry import get_distances  # noqa: E402
 from ase.io import read  # noqa: E402
 
 from models_app.loaders import build_calculator  # noqa: E402
+from mofsim_site import executors  # noqa: E402
+from mofsim_site.executors import Reporter  # noqa: E402
 from structures_app.builtin import ROOT, read_index, reference_from_row  # noqa: E402
-from tasks_app import executors  # noqa: E402
-from tasks_app.executors.base import Reporter  # noqa: E402
 from tasks_app.params import run_params, validate_params  # noqa: E402
 
 TASKS = ("optimization", "stability", "bulk_modulus", "heat_capacity", "interaction_energy")

@@ -15,6 +15,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("tasks_app.api.urls")),
+    path("", include("tasks_app.benchmarks.api_urls")),
+    path("", include("models_app.training.urls")),
     path("", include("structures_app.api.urls")),
     path("", include("models_app.api.urls")),
     path("", include("nodes_app.api.urls")),

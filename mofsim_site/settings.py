@@ -284,7 +284,7 @@ STRUCTURE_MIN_DISTANCE_A = env_float("STRUCTURE_MIN_DISTANCE_A", 0.5)
 STRUCTURE_MAX_CELL_LENGTH_A = env_float("STRUCTURE_MAX_CELL_LENGTH_A", 500.0)
 STRUCTURE_MIN_DENSITY_G_CM3 = env_float("STRUCTURE_MIN_DENSITY_G_CM3", 1e-4)
 STRUCTURE_MAX_DENSITY_G_CM3 = env_float("STRUCTURE_MAX_DENSITY_G_CM3", 30.0)
-# Training jobs (tasks_app.training): signed data-URL lifetime, worker scratch dirs kept, artifact size cap.
+# Training jobs (models_app.training): signed data-URL lifetime, worker scratch dirs kept, artifact size cap.
 TRAINING_DATA_URL_MAX_AGE_S = env_int("TRAINING_DATA_URL_MAX_AGE_S", 3600)
 TRAINING_SCRATCH_DIR = Path(env_str("TRAINING_SCRATCH_DIR", str(WORKDIR / "tmp" / "training"))).resolve()
 TRAINING_KEEP_JOB_DIRS = env_int("TRAINING_KEEP_JOB_DIRS", 3)

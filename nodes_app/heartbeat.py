@@ -27,7 +27,7 @@ class Superseded(Exception):
 def collect_facts(device: str) -> dict:
     from models_app import cache
     from models_app.loaders import package_versions
-    from nodes_app import worker_context
+    from tasks_app import worker_context
 
     lease = worker_context.current_lease()
     facts = {

@@ -26,15 +26,15 @@ class NodeMiddleware(Middleware):
         from django.conf import settings
 
         from models_app.devices import pick_device
-        from nodes_app import worker_context
         from nodes_app.heartbeat import HeartbeatThread, collect_facts, send_heartbeat
         from nodes_app.models import WorkerNode
+        from tasks_app import worker_context
 
         device = pick_device()
         # Fails fast on a bad token; "boot" fails over whatever a crashed predecessor held.
         send_heartbeat(name, token, {**collect_facts(device), "boot": True})
         node = WorkerNode.objects.get(name=name)
-        worker_context.configure(node.pk, device)
+        worker_context.configure(node, device)
         self.thread = HeartbeatThread(name, token, device, settings.NODE_HEARTBEAT_INTERVAL_S)
         self.thread.start()
         logger.info("worker registered as node %s on %s", name, device)

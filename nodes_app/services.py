@@ -10,6 +10,7 @@ from django.utils import timezone
 from nodes_app import events
 from nodes_app.choices import NodeStatus
 from nodes_app.models import WorkerNode
+from nodes_app.signals import node_went_offline
 from tasks_app import leases
 from tasks_app.models import Task
 from tasks_app.state import HELD
@@ -98,9 +99,7 @@ def mark_stale_node(now=None) -> bool:
     logger.warning("node %s is offline (last heartbeat %s)", stale.name, stale.last_heartbeat)
     fail_over_tasks(stale)
     transaction.on_commit(lambda: events.node_changed(stale, NodeStatus.ONLINE))
-    from alerts_app import services as alerts
-
-    alerts.on_node_offline(stale)
+    transaction.on_commit(lambda: node_went_offline.send_robust(sender=WorkerNode, node=stale))
     return True
 
 

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class TasksAppConfig(AppConfig):
     name = "tasks_app"
     verbose_name = "Tasks"
+
+    def ready(self):
+        from tasks_app.executors import register_kinds  # app registry must be ready first
+
+        register_kinds()

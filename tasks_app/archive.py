@@ -89,7 +89,7 @@ def archive_files(task, lease, workdir: Path) -> list[StoredFile]:
     files = sorted(p for p in Path(workdir).iterdir() if p.is_file())
     server = os.environ.get("MOFSIM_SERVER_URL", "")
     if server and local_storage():
-        from tasks_app.training.transfer import upload_artifact
+        from mofsim_site.transfer import upload_artifact
 
         name, token = os.environ["MOFSIM_NODE_NAME"], os.environ["MOFSIM_NODE_TOKEN"]
         for path in files:

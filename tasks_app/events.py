@@ -1,4 +1,5 @@
-"""Everything that happens *after* a task row changed: websocket pushes and alerts.
+"""Everything that happens *after* a task row changed: websocket pushes, then the
+``task_status_changed`` signal other apps (alerts, …) subscribe to.
 
 Called only from ``transaction.on_commit`` hooks, so listeners never see state the database
 does not have. A push that fails (channel layer down) is logged, never raised: the row is the
@@ -11,6 +12,8 @@ import logging
 from django.template.loader import render_to_string
 
 from mofsim_site.push import push
+from tasks_app.models import Task
+from tasks_app.signals import task_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +29,12 @@ def user_tasks_group(user_id) -> str:
     return f"tasks-user-{user_id}"
 
 
-def status_changed(task, previous: str) -> None:
+def status_changed(task, previous: str, line=None) -> None:
     """Push the task page's live fragment (status, progress, outcome, the transition's log line)
-    to the task group and the list row to the owner's and staff's list groups, then alert."""
-    from alerts_app import services as alerts
-
+    to the task group and the list row to the owner's and staff's list groups, then tell the
+    subscribers (``tasks_app.signals.task_status_changed``)."""
     payload = {"task_id": str(task.id), "status": task.status, "previous": previous}
     try:
-        line = task.log_lines.filter(source="platform", message__startswith=f"status {previous} → {task.status}").last()
         html = render_to_string("tasks_app/partials/_task_live.html", {"task": task, "lines": [line] if line else []})
         row = render_to_string("tasks_app/partials/_task_row.html", {"task": task, "oob": True})
     except Exception:  # noqa: BLE001 - rendering must not break the state change either
@@ -45,7 +46,9 @@ def status_changed(task, previous: str) -> None:
             (user_tasks_group(task.owner_id), row_event),
             (STAFF_TASKS_GROUP, row_event),
         ])  # fmt: skip
-    alerts.on_task_status(task)
+    for receiver, error in task_status_changed.send_robust(sender=Task, task=task, previous=previous):
+        if isinstance(error, Exception):
+            logger.warning("task_status_changed receiver %r failed: %r", receiver, error)
 
 
 def log_line(task_id, line) -> None:

@@ -5,9 +5,9 @@ from django.db.models import Q
 from rest_framework.exceptions import ParseError, ValidationError
 
 from models_app.models import MLModel
+from mofsim_site import executors
 from mofsim_site.api.parsers import loads
 from structures_app.models import Structure
-from tasks_app import executors
 from tasks_app.choices import Priority
 from tasks_app.params import PRESET_CHOICES, validate_params
 from tasks_app.policy import QuotaExceeded, allowed_priorities, check_quota

@@ -19,23 +19,13 @@ from pathlib import Path
 from django.conf import settings
 from rest_framework import serializers
 
-from tasks_app import executors
+from mofsim_site import executors
+from mofsim_site.executors import PRESET_CHOICES, ParamsSerializer, StrictSerializer, plain, validate_params
 from tasks_app.executors.interaction_energy import GUESTS
 from tasks_app.executors.relax import FILTERS, OPTIMIZERS
 from tasks_app.executors.stability import VARIANTS
 
-PRESET_CHOICES = ("protocol", "quick")
-
-
-class StrictSerializer(serializers.Serializer):
-    """Rejects keys it does not declare."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({key: ["unknown parameter"] for key in unknown})
-        return super().to_internal_value(data)
+__all__ = ["PRESET_CHOICES", "validate_params"]  # re-exported: the API and forms validate through here
 
 
 def resolve_data_path(value: str) -> str:
@@ -81,9 +71,7 @@ class InteractionReference(StrictSerializer):
     )
 
 
-class TaskParams(StrictSerializer):
-    PRESETS: dict[str, dict] = {"protocol": {}, "quick": {}}
-
+class TaskParams(ParamsSerializer):
     d3 = serializers.BooleanField(
         default=False, help_text="add D3(BJ) dispersion (torch-dftd, PBE, 40 Bohr cutoff) to the model"
     )
@@ -218,29 +206,6 @@ class InteractionEnergyParams(TaskParams):
         return attrs
 
 
-def validate_params(kind: str, data: dict | None, preset: str = "protocol") -> dict:
-    if kind not in executors.REGISTRY:
-        raise serializers.ValidationError({"kind": [f"unknown task type {kind!r}"]})
-    if preset not in PRESET_CHOICES:
-        raise serializers.ValidationError({"preset": [f"unknown preset {preset!r}; choose from {PRESET_CHOICES}"]})
-    if data is not None and not isinstance(data, dict):
-        raise serializers.ValidationError({"params": ["must be a JSON object"]})
-    cls = executors.get(kind).load_params()
-    merged = {**cls.PRESETS.get(preset, {}), **(data or {})}
-    serializer = cls(data=merged)
-    serializer.is_valid(raise_exception=True)
-    return _plain(serializer.validated_data)
-
-
-def _plain(value):
-    """Nested serializers return OrderedDicts; tasks store plain JSON."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def run_params(kind: str, params: dict, structure_reference: dict | None) -> dict:
     """Parameters handed to the executor: ``params`` plus the structure's DFT reference.
 
@@ -255,4 +220,4 @@ def run_params(kind: str, params: dict, structure_reference: dict | None) -> dic
         return params
     ref = StructureReference(data=known, context={"stored_reference": True})
     ref.is_valid(raise_exception=True)
-    return {**params, "reference": _plain(ref.validated_data)}
+    return {**params, "reference": plain(ref.validated_data)}

@@ -28,11 +28,12 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 from models_app import cache
 from models_app.devices import device_info, pick_device
 from models_app.loaders import D3_CUTOFF_A, package_versions
-from nodes_app.inputs import ensure_local_model, ensure_local_structure
-from tasks_app import events, executors
+from mofsim_site import executors
+from mofsim_site.executors import ExecutorError, Reporter, TaskCancelled
+from tasks_app import events
 from tasks_app.archive import archive_files, record
 from tasks_app.choices import TaskStatus
-from tasks_app.executors.base import ExecutorError, Reporter, TaskCancelled
+from tasks_app.inputs import ensure_local_model, ensure_local_structure
 from tasks_app.leases import LeaseKeeper, drop_connection
 from tasks_app.models import Task, TaskLogLine, TaskMetricPoint
 from tasks_app.params import run_params

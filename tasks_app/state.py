@@ -21,6 +21,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tasks_app import events
 from tasks_app.choices import TERMINAL, TaskStatus, sources_of
 from tasks_app.models import Task, TaskArtifact, TaskAttempt, TaskLogLine, TaskMetricPoint
 
@@ -87,11 +88,11 @@ def transition(
                 raise LeaseLost(task.pk, status, target)
             raise IllegalTransition(task.pk, status, target)
         text = f"status {previous} → {target}" + (f": {message}" if message else "")
-        TaskLogLine.objects.create(task_id=task.pk, level=level, source="platform", message=text)
+        line = TaskLogLine.objects.create(task_id=task.pk, level=level, source="platform", message=text)
         task.refresh_from_db()
         _record_attempt(task, previous, before.get("attempts"), target, now, message or fields.get("error", ""))
         snapshot = copy.copy(task)  # later transitions in this transaction must not change what we emit
-        transaction.on_commit(lambda: _emit(snapshot, previous))
+        transaction.on_commit(lambda: events.status_changed(snapshot, previous, line))
     return task
 
 
@@ -133,9 +134,3 @@ def _record_attempt(task: Task, previous: str | None, previous_attempt: int | No
         TaskAttempt.objects.filter(task_id=task.pk, number=previous_attempt, ended_at__isnull=True).update(
             ended_at=now, outcome=target, reason=str(why)[:2000]
         )
-
-
-def _emit(task: Task, previous: str) -> None:
-    from tasks_app import events
-
-    events.status_changed(task, previous)

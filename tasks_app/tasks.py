@@ -11,7 +11,7 @@ import dramatiq
 from django.conf import settings
 
 from models_app import cache
-from nodes_app import worker_context
+from tasks_app import worker_context
 from tasks_app.runner import execute_task
 from tasks_app.scheduler import claim_next_task
 from tasks_app.state import Lease

@@ -154,8 +154,8 @@ def run_inline():
 @pytest.fixture
 def temp_kind():
     """Register a task kind backed by a test function (no structure, no model) for one test."""
-    from tasks_app import executors
-    from tasks_app.executors import ExecutorEntry
+    from mofsim_site import executors
+    from mofsim_site.executors import ExecutorEntry
 
     added = []
 

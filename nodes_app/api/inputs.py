@@ -1,6 +1,6 @@
 """Task inputs for worker nodes on other machines: a structure's extXYZ and a model's file.
 
-The counterpart of nodes_app.inputs. A node token alone opens nothing: a node may fetch an input
+The counterpart of tasks_app.inputs. A node token alone opens nothing: a node may fetch an input
 only while a task that needs it is ASSIGNED or RUNNING *on that node*; anything else is 404,
 the same answer as for an id that does not exist, so a node learns nothing about other work.
 Each response carries ``X-Content-SHA256`` so the node can check what it received.

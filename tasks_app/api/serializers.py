@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from models_app.models import MLModel
-from tasks_app import executors
+from mofsim_site import executors
 from tasks_app.choices import Priority
 from tasks_app.models import Task, TaskArtifact, TaskAttempt, TaskLogLine, TaskMetricPoint
 from tasks_app.params import PRESET_CHOICES

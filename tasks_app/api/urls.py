@@ -1,6 +1,6 @@
-from django.urls import path, re_path
+from django.urls import path
 
-from tasks_app.api import benchmarks, jobs, views
+from tasks_app.api import views
 
 urlpatterns = [
     path("tasks/", views.TaskList.as_view(), name="task-list"),
@@ -14,15 +14,4 @@ urlpatterns = [
     path("tasks/<uuid:pk>/artifacts/", views.TaskArtifacts.as_view(), name="task-artifacts"),
     path("tasks/<uuid:pk>/artifacts/<str:name>", views.TaskArtifactDownload.as_view(), name="task-artifact"),
     path("tasks/<slug:kind>", views.TaskSubmit.as_view(), name="task-submit"),
-    path("benchmarks/", benchmarks.BenchmarkListCreate.as_view(), name="benchmark-list"),
-    path("benchmarks/compare", benchmarks.BenchmarkCompare.as_view(), name="benchmark-compare"),
-    path("benchmarks/<uuid:pk>/", benchmarks.BenchmarkDetail.as_view(), name="benchmark-detail"),
-    path("benchmarks/<uuid:pk>/report.csv", benchmarks.BenchmarkReportCSV.as_view(), name="benchmark-report-csv"),
-    path("benchmarks/<uuid:pk>/report.json", benchmarks.BenchmarkReportJSON.as_view(), name="benchmark-report-json"),
-    # training jobs (issue 4)
-    re_path(r"^jobs/?$", jobs.JobList.as_view(), name="job-list"),
-    path("jobs/data/<str:token>", jobs.JobData.as_view(), name="job-data"),
-    path("jobs/<uuid:pk>/", jobs.JobDetail.as_view(), name="job-detail"),
-    path("jobs/<uuid:pk>/artifacts", jobs.JobArtifacts.as_view(), name="job-artifacts"),
-    path("jobs/<uuid:pk>/artifacts/<str:name>", jobs.JobArtifactDownload.as_view(), name="job-artifact"),
 ]

@@ -14,8 +14,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mofsim_site import executors
 from mofsim_site.api.errors import Conflict
-from tasks_app import executors
 from tasks_app.api.serializers import (
     TaskArtifactSerializer,
     TaskDetailSerializer,

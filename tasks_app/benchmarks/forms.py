@@ -5,10 +5,10 @@ from django import forms
 from rest_framework.exceptions import ParseError, ValidationError
 
 from models_app.models import MLModel
+from mofsim_site import executors
 from mofsim_site.api.parsers import loads
 from structures_app import builtin
 from structures_app.models import Structure
-from tasks_app import executors
 from tasks_app.benchmarks.services import (
     benchmark_kinds,
     create_benchmark_run,

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 
+from mofsim_site import executors
 from structures_app import builtin
 from structures_app.models import Structure, StructureSet
-from tasks_app import executors
 from tasks_app.choices import Priority
 from tasks_app.models import BenchmarkRun
 from tasks_app.params import validate_params

@@ -15,8 +15,8 @@ from django.utils.safestring import mark_safe
 from rest_framework.exceptions import NotFound, ValidationError
 
 from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
-from tasks_app.api.benchmarks import annotated_runs, comparison, parse_run_ids
 from tasks_app.benchmarks import collect, table
+from tasks_app.benchmarks.api import annotated_runs, comparison, parse_run_ids
 from tasks_app.benchmarks.forms import BenchmarkForm
 from tasks_app.benchmarks.services import visible_runs
 from tasks_app.benchmarks.svg import report_plots

@@ -24,7 +24,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.geometry import get_distances
 from ase.io import write
 
-from tasks_app.executors.base import ExecutorError, check_energy
+from mofsim_site.executors import ExecutorError
+from tasks_app.executors.base import check_energy
 
 GUESTS = ("CO2", "H2O", "N2", "CH4")
 

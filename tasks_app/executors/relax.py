@@ -9,7 +9,8 @@ import numpy as np
 from ase import optimize
 from ase.filters import ExpCellFilter, FrechetCellFilter, StrainFilter, UnitCellFilter
 
-from tasks_app.executors.base import ExecutorError, check_energy
+from mofsim_site.executors import ExecutorError
+from tasks_app.executors.base import check_energy
 
 OPTIMIZERS = {
     "LBFGS": optimize.LBFGS,

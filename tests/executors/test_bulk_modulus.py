@@ -6,8 +6,8 @@ from ase.calculators.emt import EMT
 from ase.eos import EquationOfState
 from ase.units import GPa
 
+from mofsim_site.executors import Reporter
 from tasks_app.executors import bulk_modulus
-from tasks_app.executors.base import Reporter
 from tasks_app.params import validate_params
 from tests.executors.helpers import cu
 

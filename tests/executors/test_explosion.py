@@ -4,8 +4,8 @@ import math
 
 import pytest
 
+from mofsim_site.executors import ExecutorError, Reporter
 from tasks_app.executors import bulk_modulus, optimization, stability
-from tasks_app.executors.base import ExecutorError, Reporter
 from tasks_app.params import validate_params
 from tests.executors.helpers import ExplodingEMT, cu
 

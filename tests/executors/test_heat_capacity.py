@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from ase.calculators.emt import EMT
 
+from mofsim_site.executors import Reporter
 from tasks_app.executors import heat_capacity
-from tasks_app.executors.base import Reporter
 from tasks_app.params import validate_params
 from tests.executors.helpers import cu
 

@@ -6,8 +6,8 @@ from ase.build import fcc111
 from ase.calculators.emt import EMT
 from rest_framework.exceptions import ValidationError
 
+from mofsim_site.executors import Reporter
 from tasks_app.executors import interaction_energy
-from tasks_app.executors.base import Reporter
 from tasks_app.params import validate_params
 
 

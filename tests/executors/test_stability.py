@@ -5,8 +5,8 @@ import pytest
 from ase.calculators.emt import EMT
 from ase.io import read
 
+from mofsim_site.executors import Reporter
 from tasks_app.executors import stability
-from tasks_app.executors.base import Reporter
 from tasks_app.executors.md import draw_velocities, run_md
 from tasks_app.params import validate_params
 from tests.executors.helpers import cu

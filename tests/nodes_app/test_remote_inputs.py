@@ -1,4 +1,4 @@
-"""Task inputs over HTTP for nodes on other machines (nodes_app.api.inputs, nodes_app.inputs).
+"""Task inputs over HTTP for nodes on other machines (nodes_app.api.inputs, tasks_app.inputs).
 
 A node may fetch a structure or a model file only while a task that needs it is ASSIGNED or
 RUNNING on that node; everything else is 404 (or 401 without a valid token). The end-to-end
@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 
 from models_app.models import MLModel
 from mofsim_site.files import file_chunks, stage_upload
-from nodes_app import inputs
 from nodes_app.services import register_local_node
+from tasks_app import inputs
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task
 from tasks_app.scheduler import claim_next_task
@@ -145,7 +145,7 @@ def test_without_a_server_url_the_worker_reads_the_shared_workdir(monkeypatch, c
 @pytest.fixture
 def remote_node(live_server, monkeypatch, tmp_path):
     """This process acts as a node on another machine: server URL, node token, its own cache."""
-    from nodes_app import worker_context
+    from tasks_app import worker_context
 
     node, token = register_local_node("gpu-remote-0", device="cpu")
     cache = tmp_path / "node-cache"
@@ -153,7 +153,7 @@ def remote_node(live_server, monkeypatch, tmp_path):
     monkeypatch.setenv("MOFSIM_NODE_NAME", node.name)
     monkeypatch.setenv("MOFSIM_NODE_TOKEN", token)
     monkeypatch.setenv("MOFSIM_NODE_CACHE_DIR", str(cache))
-    worker_context.configure(node.pk, "cpu")
+    worker_context.configure(node, "cpu")
     yield node, cache
     worker_context.configure(None, None)
 
@@ -224,8 +224,8 @@ def test_a_remote_worker_runs_a_task_with_inputs_fetched_over_http(api, cu_struc
 @pytest.mark.django_db(transaction=True)
 def test_a_remote_fine_tuning_job_gets_its_base_model_from_the_server(owner, model_file, remote_node, monkeypatch):
     """``train_mace`` with ``base_model`` resolves the file through the node cache, not WORKDIR."""
-    from tasks_app.executors.base import Reporter
-    from tasks_app.training import jobs, mace_ft
+    from models_app.training import jobs, mace_ft
+    from mofsim_site.executors import Reporter
 
     node, cache = remote_node
     model = register_model(model_file, "base-mace")

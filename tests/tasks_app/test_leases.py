@@ -13,9 +13,9 @@ from django.db import OperationalError
 from django.test import override_settings
 from django.utils import timezone
 
+from mofsim_site.executors import Reporter
 from tasks_app import leases, runner
 from tasks_app.choices import TaskStatus
-from tasks_app.executors.base import Reporter
 from tasks_app.inline import run_task_inline
 from tasks_app.models import Task, TaskArtifact, TaskAttempt, TaskLogLine, TaskMetricPoint
 from tasks_app.runner import TaskReporter, artifacts_dir, checked_calculator

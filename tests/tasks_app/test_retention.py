@@ -38,7 +38,7 @@ def test_old_artifacts_are_pruned_and_results_kept(owner, cu_structure, emt, run
 
 
 def test_the_node_cache_keeps_the_most_recently_used_files(tmp_path):
-    from nodes_app.inputs import prune_cache
+    from tasks_app.inputs import prune_cache
 
     (tmp_path / "processed").mkdir()
     (tmp_path / "models").mkdir()

@@ -19,13 +19,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def remote_node(live_server, monkeypatch):
-    from nodes_app import worker_context
+    from tasks_app import worker_context
 
     node, token = register_local_node("gpu-remote-0", device="cpu")
     monkeypatch.setenv("MOFSIM_SERVER_URL", live_server.url)
     monkeypatch.setenv("MOFSIM_NODE_NAME", node.name)
     monkeypatch.setenv("MOFSIM_NODE_TOKEN", token)
-    worker_context.configure(node.pk, "cpu")
+    worker_context.configure(node, "cpu")
     yield node
     worker_context.configure(None, None)
 

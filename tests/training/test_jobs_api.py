@@ -6,10 +6,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from models_app.training.dispatch import data_url, sign
 from nodes_app.services import register_local_node
 from tasks_app.models import Task
 from tasks_app.state import transition
-from tasks_app.training.dispatch import data_url, sign
 from tests.conftest import client_for
 from tests.training.conftest import upload
 

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from django.conf import settings
 
+from models_app.training import registry
+from models_app.training.splits import make_folds
 from tasks_app.models import Task
-from tasks_app.training import registry
-from tasks_app.training.splits import make_folds
 from tests.training.conftest import upload
 
 PLUGIN = """
 import numpy as np
-from tasks_app.training.registry import register_metric, register_vocabulary
+from models_app.training.registry import register_metric, register_vocabulary
 
 register_metric("pearson_test", lambda y, p: float(np.corrcoef(y, p)[0, 1]))
 register_vocabulary("iupac_plus", "ACDEFGHIKLMNPQRSTVWYBZJXUO*")

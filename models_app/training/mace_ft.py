@@ -17,8 +17,8 @@ import numpy as np
 
 from models_app.datasets import DatasetError
 from models_app.datasets.extxyz import frame_labels, read_frames
-from tasks_app.executors.base import ExecutorError
-from tasks_app.training.common import TrainLog, torch_threads, write_json
+from models_app.training.common import TrainLog, torch_threads, write_json
+from mofsim_site.executors import ExecutorError
 
 
 def _labelled(frames):

@@ -21,8 +21,8 @@ from pathlib import Path
 import requests
 from django.conf import settings
 
-from tasks_app.executors.base import ExecutorError
-from tasks_app.training import transfer
+from mofsim_site import transfer
+from mofsim_site.executors import ExecutorError
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tasks_app.executors.base import ExecutorError
-from tasks_app.training import registry, transfer
+from models_app.training import registry
+from mofsim_site import transfer
+from mofsim_site.executors import ExecutorError
 
 
 def _task_id(report) -> str:
@@ -65,7 +66,7 @@ class JobSandbox:
 
     def stage(self, refs: dict) -> dict:
         """Dataset references → ``{role: {"path", "file_format", ...}}`` of verified local files."""
-        from tasks_app.training.dispatch import data_url
+        from models_app.training.dispatch import data_url
 
         staged = {}
         for role, ref in refs.items():
@@ -117,13 +118,13 @@ class JobSandbox:
 
 def _device() -> str:
     from models_app.devices import pick_device
-    from nodes_app import worker_context
+    from tasks_app import worker_context
 
     return worker_context.device() or pick_device()
 
 
 def run_train_dms(atoms, calculator, params, report) -> dict:
-    from tasks_app.training.dms import train_dms
+    from models_app.training.dms import train_dms
 
     with JobSandbox(report) as box:
         data = box.stage(params["data"])
@@ -134,7 +135,7 @@ def run_train_dms(atoms, calculator, params, report) -> dict:
 
 
 def run_train_mace(atoms, calculator, params, report) -> dict:
-    from tasks_app.training.mace_ft import train_mace
+    from models_app.training.mace_ft import train_mace
 
     base_path = None
     if params.get("base_model"):
@@ -143,7 +144,7 @@ def run_train_mace(atoms, calculator, params, report) -> dict:
         base = MLModel.objects.filter(name=params["base_model"], family="mace").first()
         if base is None or not base.model_path:
             raise ExecutorError(f"base model {params['base_model']!r} is not a MACE model with a file")
-        from nodes_app.inputs import ensure_local_model
+        from tasks_app.inputs import ensure_local_model
 
         base_path = ensure_local_model(base.spec())["model_path"]  # fetched from the server on a remote node
     with JobSandbox(report) as box:
@@ -153,8 +154,8 @@ def run_train_mace(atoms, calculator, params, report) -> dict:
         result["transfer"] = "http" if box.remote else "local"
         registered = result["artifacts"].get("model.model", {}).get("registered_model")
         if not box.remote:
+            from models_app.training.server import register_trained_model
             from tasks_app.models import Task
-            from tasks_app.training.server import register_trained_model
 
             task = Task.objects.get(pk=box.task_id)
             registered = register_trained_model(task, Path(report.workdir) / "model.model")

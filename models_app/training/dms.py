@@ -14,12 +14,12 @@ import numpy as np
 from models_app.datasets import DatasetError
 from models_app.datasets.dms import load_dms
 from models_app.datasets.fasta import wild_type as read_wild_type
-from tasks_app.executors.base import ExecutorError
-from tasks_app.training import registry
-from tasks_app.training.common import TrainLog, torch_threads, write_json
-from tasks_app.training.dms_models import fit_ridge, fit_torch, predict_ridge
-from tasks_app.training.splits import make_folds
-from tasks_app.training.vocab import one_hot
+from models_app.training import registry
+from models_app.training.common import TrainLog, torch_threads, write_json
+from models_app.training.dms_models import fit_ridge, fit_torch, predict_ridge
+from models_app.training.splits import make_folds
+from models_app.training.vocab import one_hot
+from mofsim_site.executors import ExecutorError
 
 
 def _metric_fns(names) -> dict:

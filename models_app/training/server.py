@@ -13,11 +13,11 @@ from rest_framework.exceptions import ValidationError
 from models_app.choices import DatasetKind, ModelSource
 from models_app.datasets import DatasetError
 from models_app.models import MLModel, TrainingDataset
+from models_app.training.plan import plan_to_params
 from mofsim_site.files import UploadError, UploadTooLarge, safe_filename, stage_upload
 from tasks_app.archive import store_file
 from tasks_app.models import TaskArtifact
 from tasks_app.params import validate_params
-from tasks_app.training.plan import plan_to_params
 
 KINDS = ("train_dms", "train_mace")
 # role -> (request field, dataset kind, required) per job kind

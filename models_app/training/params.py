@@ -2,8 +2,8 @@
 
 from rest_framework import serializers
 
-from tasks_app.params import TaskParams
-from tasks_app.training.splits import STRATEGIES
+from models_app.training.splits import STRATEGIES
+from mofsim_site.executors import ParamsSerializer
 
 NAME = r"^[a-z][a-z0-9_]{0,39}$"  # plugin names: checked for shape here, resolved by the worker
 
@@ -19,7 +19,7 @@ class DatasetRefField(serializers.DictField):
         return value
 
 
-class TrainingParams(TaskParams):
+class TrainingParams(ParamsSerializer):
     epochs = serializers.IntegerField(default=30, min_value=1, max_value=10_000)
     lr = serializers.FloatField(default=3e-3, min_value=1e-7, max_value=1.0)
     seed = serializers.IntegerField(default=0, min_value=0)

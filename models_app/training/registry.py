@@ -72,7 +72,7 @@ def load_plugins(root: Path) -> list[str]:
 
 def _builtins() -> None:
     from models_app.datasets.alphabet import IUPAC_PROTEIN
-    from tasks_app.training import dms_models, metrics
+    from models_app.training import dms_models, metrics
 
     register_vocabulary("iupac", IUPAC_PROTEIN)
     register_model("cnn", dms_models.cnn_factory)

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from tasks_app.executors.base import ExecutorError
-from tasks_app.training import registry
+from models_app.training import registry
+from mofsim_site.executors import ExecutorError
 
 
 def one_hot(sequences: list[str], vocabulary: str = "iupac") -> np.ndarray:

@@ -21,6 +21,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from models_app.training.dispatch import unsign
+from models_app.training.server import KINDS, build_job_params, register_trained_model, store_artifact
 from mofsim_site.api.errors import Conflict
 from nodes_app.authentication import NodeTokenAuthentication
 from nodes_app.models import WorkerNode
@@ -31,8 +33,6 @@ from tasks_app.models import Task
 from tasks_app.params import PRESET_CHOICES
 from tasks_app.policy import MAX_TIME_LIMIT_S, SubmissionPolicyMixin, check_quota
 from tasks_app.services import enqueue_task
-from tasks_app.training.dispatch import unsign
-from tasks_app.training.server import KINDS, build_job_params, register_trained_model, store_artifact
 
 logger = logging.getLogger(__name__)
 

@@ -8,20 +8,22 @@ the worker consumes any message, so no task is ever claimed without its node. Ou
 
 import threading
 
-_state = {"node_id": None, "device": None, "lease": None}
+_state = {"node": None, "device": None, "lease": None}
 _lock = threading.Lock()
 
 
-def configure(node_id, device: str) -> None:
+def configure(node, device: str) -> None:
+    """Bind this process to its node row (a ``nodes_app.WorkerNode``; the core only needs the row)."""
     with _lock:
-        _state.update(node_id=node_id, device=device)
+        _state.update(node=node, device=device)
 
 
 def current_node():
-    from nodes_app.models import WorkerNode
-
-    node_id = _state["node_id"]
-    return WorkerNode.objects.filter(pk=node_id).first() if node_id else None
+    """The bound node, re-read (an operator may have disabled it); None outside a worker."""
+    node = _state["node"]
+    if node is None:
+        return None
+    return type(node).objects.filter(pk=node.pk).first()
 
 
 def device() -> str | None:
