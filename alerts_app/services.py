@@ -7,6 +7,8 @@ from django.db.models import Q
 
 from alerts_app.choices import AlertEvent
 from alerts_app.models import Alert, AlertRule
+from tasks_app.choices import TaskStatus
+from tasks_app.models import Task
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +20,7 @@ def raise_alert(rule: AlertRule, event: str, subject: str, message: str, payload
 
 
 def _enqueue_delivery(alert_id: int) -> None:
-    from alerts_app.tasks import deliver_alert
+    from alerts_app.tasks import deliver_alert  # deferred: keeps the broker out of importing services
 
     try:
         deliver_alert.send(alert_id)
@@ -27,7 +29,6 @@ def _enqueue_delivery(alert_id: int) -> None:
 
 
 def on_task_status(task) -> list[Alert]:
-    from tasks_app.choices import TaskStatus
 
     event = {TaskStatus.FAILED: AlertEvent.TASK_FAILED, TaskStatus.TIMEOUT: AlertEvent.TASK_TIMEOUT}.get(task.status)
     if event is None:
@@ -51,8 +52,6 @@ def on_node_offline(node) -> list[Alert]:
 
 def check_queue_depth() -> list[Alert]:
     """Alert once each time the queue depth rises above a rule's threshold (not on every pass)."""
-    from tasks_app.choices import TaskStatus
-    from tasks_app.models import Task
 
     depth = Task.objects.filter(status=TaskStatus.QUEUED).count()
     raised = []

@@ -6,6 +6,13 @@ from django.conf import settings
 from django.db import models
 
 from models_app.choices import DatasetKind, ModelFamily, ModelSource, ValidationStatus
+from mofsim_site.querysets import OwnedQuerySet
+
+
+class MLModelQuerySet(models.QuerySet):
+    def usable(self):
+        """Models a task may run on: enabled by the operator and validated."""
+        return self.filter(enabled=True, validation_status=ValidationStatus.VALID)
 
 
 class MLModel(models.Model):
@@ -32,12 +39,18 @@ class MLModel(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = MLModelQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = "ML potential"
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_usable(self) -> bool:
+        return self.enabled and self.validation_status == ValidationStatus.VALID
 
     def spec(self) -> dict:
         spec = {"name": self.name, "family": self.family, "sha256": self.sha256, **self.config}
@@ -67,6 +80,8 @@ class TrainingDataset(models.Model):
     summary = models.JSONField(default=dict, blank=True)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, help_text="upload time")
+
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

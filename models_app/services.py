@@ -80,7 +80,7 @@ def _pending(name, family, final, staged, owner, config, description, source) ->
 
 
 def _send_validation(model_id: int) -> None:
-    from models_app.tasks import validate_model
+    from models_app.tasks import validate_model  # deferred: the actor module imports this one
 
     validate_model.send(model_id)
 

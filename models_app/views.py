@@ -5,10 +5,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from models_app.api.datasets import visible_datasets
 from models_app.datasets import DatasetError
 from models_app.datasets.store import store_uploaded
-from models_app.models import MLModel
+from models_app.models import MLModel, TrainingDataset
 
 
 @login_required
@@ -47,5 +46,5 @@ def dataset_list(request):
         status = 400
     else:
         form = DatasetUploadForm()
-    datasets = visible_datasets(request.user).order_by("-created_at")[:200]
+    datasets = TrainingDataset.objects.visible_to(request.user).select_related("owner").order_by("-created_at")[:200]
     return render(request, "models_app/dataset_list.html", {"form": form, "datasets": datasets}, status=status)

@@ -13,6 +13,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
+from nodes_app.models import WorkerNode
 from nodes_app.services import BadNodeToken, authenticate_node
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,5 @@ class IsNode(BasePermission):
     """Allows only requests authenticated by a node token."""
 
     def has_permission(self, request, view):
-        from nodes_app.models import WorkerNode
 
         return isinstance(request.auth, WorkerNode)

@@ -9,14 +9,13 @@ import logging
 from django.template.loader import render_to_string
 
 from mofsim_site.push import push
+from nodes_app.current import attach_current_tasks
 
 logger = logging.getLogger(__name__)
 NODES_GROUP = "nodes"
 
 
 def node_changed(node, previous_status) -> None:
-    from nodes_app.views import attach_current_tasks
-
     try:
         (node,) = attach_current_tasks([node])
         html = render_to_string("nodes_app/partials/_node_row.html", {"node": node, "oob": True})

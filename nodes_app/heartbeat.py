@@ -17,6 +17,11 @@ import threading
 
 import requests
 
+from models_app import cache
+from models_app.loaders import package_versions
+from nodes_app.services import BadNodeToken, authenticate_node, record_heartbeat
+from tasks_app import worker_context
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,9 +30,6 @@ class Superseded(Exception):
 
 
 def collect_facts(device: str) -> dict:
-    from models_app import cache
-    from models_app.loaders import package_versions
-    from tasks_app import worker_context
 
     lease = worker_context.current_lease()
     facts = {
@@ -69,7 +71,6 @@ def send_heartbeat(name: str, token: str, facts: dict) -> None:
         return
     from django.db import close_old_connections
 
-    from nodes_app.services import BadNodeToken, authenticate_node, record_heartbeat
 
     close_old_connections()
     try:

@@ -25,6 +25,7 @@ class NodeMiddleware(Middleware):
             return
         from django.conf import settings
 
+        # deferred: Dramatiq builds its middleware while Django's apps are still loading
         from models_app.devices import pick_device
         from nodes_app.heartbeat import HeartbeatThread, collect_facts, send_heartbeat
         from nodes_app.models import WorkerNode

@@ -3,20 +3,10 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from nodes_app.current import attach_current_tasks
 from nodes_app.models import WorkerNode
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task
-
-
-def attach_current_tasks(nodes) -> list[WorkerNode]:
-    """Set ``node.current_task`` (the RUNNING task or None) with one query for all nodes."""
-    nodes = list(nodes)
-    running = {
-        t.node_id: t for t in Task.objects.filter(status=TaskStatus.RUNNING, node__in=nodes).only("kind", "node")
-    }
-    for node in nodes:
-        node.current_task = running.get(node.pk)
-    return nodes
 
 
 @login_required

@@ -2,6 +2,9 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+from mofsim_site.querysets import OwnedQuerySet
 
 
 class Structure(models.Model):
@@ -37,6 +40,9 @@ class Structure(models.Model):
         help_text="DFT reference values: dft_volume, dft_b0_gpa, dft_cv300_j_per_g_k, dft_structure",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    SHARED = Q(owner__isnull=True)  # built-in structures: everyone's
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -76,6 +82,9 @@ class StructureSet(models.Model):
     )
     structures = models.ManyToManyField(Structure, through="StructureSetMember", related_name="sets")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    SHARED = Q(builtin=True)
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]

@@ -48,7 +48,5 @@ def structure_upload(request):
 @login_required
 def structure_detail(request, pk):
     structure = get_object_or_404(visible_structures(request.user), pk=pk)
-    tasks = structure.tasks.order_by("-created_at")
-    if not request.user.is_staff:
-        tasks = tasks.filter(owner=request.user)
+    tasks = structure.tasks.visible_to(request.user).order_by("-created_at")
     return render(request, "structures_app/structure_detail.html", {"structure": structure, "tasks": tasks[:50]})

@@ -15,8 +15,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.http import FileResponse, Http404
 
 from mofsim_site.files import UploadError, safe_filename, sha256_file, within_workdir
+from mofsim_site.transfer import upload_artifact
 from tasks_app.models import TaskArtifact
 
 
@@ -89,10 +91,19 @@ def archive_files(task, lease, workdir: Path) -> list[StoredFile]:
     files = sorted(p for p in Path(workdir).iterdir() if p.is_file())
     server = os.environ.get("MOFSIM_SERVER_URL", "")
     if server and local_storage():
-        from mofsim_site.transfer import upload_artifact
 
         name, token = os.environ["MOFSIM_NODE_NAME"], os.environ["MOFSIM_NODE_TOKEN"]
         for path in files:
             upload_artifact(server, task.pk, name, token, path, lease_token=str(lease.token))
         return []
     return [put_file(task.pk, lease.attempt, path) for path in files]
+
+
+def artifact_response(task, name: str) -> FileResponse:
+    """Stream one archived artifact (local disk or object storage); Django's 404 if there is none,
+    which pages and the API (DRF maps ``Http404``) both answer properly."""
+    artifact = task.artifacts.filter(name=name).order_by("-attempt").first()
+    if artifact is None:
+        raise Http404(f"task has no artifact {name!r}")
+    handle = default_storage.open(artifact.path, "rb")
+    return FileResponse(handle, as_attachment=True, filename=f"{str(task.pk)[:8]}-{artifact.name}")

@@ -4,14 +4,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from tasks_app.events import STAFF_TASKS_GROUP, task_group, user_tasks_group
+from tasks_app.models import Task
 
 
 @database_sync_to_async
 def _can_view(user, task_id) -> bool:
-    from tasks_app.models import Task
-
-    qs = Task.objects.filter(pk=task_id)
-    return (qs if user.is_staff else qs.filter(owner=user)).exists()
+    return Task.objects.visible_to(user).filter(pk=task_id).exists()
 
 
 class GroupForwardConsumer(AsyncWebsocketConsumer):

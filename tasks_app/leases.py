@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task
+from tasks_app.services import send_wakeup
 from tasks_app.state import HELD, IllegalTransition, Lease, transition
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,6 @@ def fail_over(task: Task, why: str) -> str:
 
 def fail_over_all(tasks, why: str) -> int:
     """``fail_over`` each task (skipping those that moved on); wake-ups are sent after commit."""
-    from tasks_app.services import send_wakeup
 
     moved = 0
     for task in tasks:

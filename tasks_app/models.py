@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from mofsim_site.querysets import OwnedQuerySet
 from tasks_app.choices import TERMINAL, Priority, TaskStatus
 
 
@@ -22,6 +23,8 @@ class BenchmarkRun(models.Model):
     preset = models.CharField(max_length=40, default="protocol")
     params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -71,6 +74,8 @@ class Task(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -11,6 +11,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
 from tasks_app.choices import ACTIVE, Priority
+from tasks_app.models import Task
 
 # The database column is a 32-bit integer; beyond it SQLite raised OverflowError (a 500).
 MAX_TIME_LIMIT_S = 2**31 - 1
@@ -43,7 +44,6 @@ def allowed_priorities(user) -> list[tuple[int, str]]:
 
 def check_quota(user, n_new: int = 1) -> None:
     """``QuotaExceeded`` (429) when ``n_new`` more tasks would pass the user's active-task limit."""
-    from tasks_app.models import Task
 
     if user.is_staff:
         return

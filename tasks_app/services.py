@@ -47,7 +47,7 @@ def send_wakeup(task_id) -> None:
     """Tell one worker there is work. The worker decides *which* task in the claim query."""
     from django.utils import timezone
 
-    from tasks_app.tasks import run_next_task
+    from tasks_app.tasks import run_next_task  # deferred: the actor module imports the runner, which imports this
 
     Task.objects.filter(pk=task_id).update(wakeup_sent_at=timezone.now())
     try:
@@ -69,7 +69,7 @@ def resubmit_task(task: Task, owner) -> Task:
 
     The parameters were validated when first submitted; the model must still be usable.
     """
-    if task.model_id is not None and (not task.model.enabled or task.model.validation_status != "valid"):
+    if task.model_id is not None and not task.model.is_usable:
         raise IllegalTransition(task.pk, task.status, "re-run: model is disabled or not validated")
     return enqueue_task(
         owner=owner, kind=task.kind, params=task.params, structure=task.structure, model=task.model,

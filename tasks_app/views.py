@@ -3,13 +3,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
-from tasks_app.api.views import artifact_response, visible_tasks
+from tasks_app.archive import artifact_response
 from tasks_app.choices import TaskStatus
 from tasks_app.forms import TaskSubmitForm
+from tasks_app.models import Task
 from tasks_app.services import cancel_task, resubmit_task
 from tasks_app.state import IllegalTransition
 from tasks_app.waiting import wait_reason
@@ -17,7 +20,7 @@ from tasks_app.waiting import wait_reason
 
 @login_required
 def task_list(request):
-    qs = visible_tasks(request.user).order_by("-created_at")
+    qs = Task.objects.visible_to(request.user).select_related("structure", "model", "node").order_by("-created_at")
     status = request.GET.get("status", "")
     if status in TaskStatus.values:
         qs = qs.filter(status=status)
@@ -31,7 +34,7 @@ def task_list(request):
 def task_detail(request, pk):
     """Full page, or (htmx poll, the fallback when the websocket is down) the live fragment with
     log lines newer than ``after``; 286 once terminal so the poll stops itself."""
-    task = get_object_or_404(visible_tasks(request.user), pk=pk)
+    task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
     if is_partial(request):
         after = request.GET.get("after", "")
         lines = task.log_lines.filter(id__gt=int(after)).order_by("id")[:500] if after.isdigit() else []
@@ -59,7 +62,7 @@ def task_submit(request):
 @login_required
 @require_POST
 def task_cancel(request, pk):
-    task = get_object_or_404(visible_tasks(request.user), pk=pk)
+    task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
     try:
         cancel_task(task, by=request.user.get_username())
         messages.info(request, "Task cancelled.")
@@ -72,16 +75,17 @@ def task_cancel(request, pk):
 @require_POST
 def task_rerun(request, pk):
     """Submit the same task again (same type, structure, model, parameters, priority) as a new task."""
-    new = resubmit_task(get_object_or_404(visible_tasks(request.user), pk=pk), request.user)
+    try:
+        new = resubmit_task(get_object_or_404(Task.objects.visible_to(request.user), pk=pk), request.user)
+    except IllegalTransition as exc:  # the model was disabled since: say so, as the API's 409 does
+        messages.error(request, f"Cannot run again: {exc}")
+        return _go(request, "tasks_app:task_detail", pk=pk)
     messages.success(request, f"Task {str(new.pk)[:8]} queued (a re-run of {str(pk)[:8]}).")
     return _go(request, "tasks_app:task_detail", pk=new.pk)
 
 
 def _go(request, name, **kwargs):
     """Redirect; for an htmx request as HX-Redirect so the browser navigates."""
-    from django.http import HttpResponse
-    from django.urls import reverse
-
     if request.headers.get("HX-Request") == "true":
         return HttpResponse(status=204, headers={"HX-Redirect": reverse(name, kwargs=kwargs)})
     return redirect(name, **kwargs)
@@ -89,5 +93,5 @@ def _go(request, name, **kwargs):
 
 @login_required
 def artifact_download(request, pk, name):
-    task = get_object_or_404(visible_tasks(request.user), pk=pk)
+    task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
     return artifact_response(task, name)

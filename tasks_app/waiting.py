@@ -27,7 +27,7 @@ def wait_reason(task: Task, now=None) -> str | None:
     if now - task.queued_at < timedelta(seconds=settings.TASK_WAIT_EXPLAIN_AFTER_S):
         return None
     model = task.model
-    if model is not None and (not model.enabled or model.validation_status != "valid"):
+    if model is not None and not model.is_usable:
         return f"model {model.name} is disabled or not validated; an operator must enable it"
     WorkerNode = apps.get_model("nodes_app", "WorkerNode")  # nodes are a layer above the task core
     online = WorkerNode.objects.filter(status="online", enabled=True)

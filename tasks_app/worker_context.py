@@ -8,6 +8,8 @@ the worker consumes any message, so no task is ever claimed without its node. Ou
 
 import threading
 
+from models_app.models import MLModel
+
 _state = {"node": None, "device": None, "lease": None}
 _lock = threading.Lock()
 
@@ -40,6 +42,5 @@ def current_lease():
 
 
 def loaded_model_ids(names) -> list[int]:
-    from models_app.models import MLModel
 
     return list(MLModel.objects.filter(name__in=list(names)).values_list("pk", flat=True))

@@ -18,8 +18,7 @@ from mofsim_site.api.parsers import loads
 
 
 def visible_datasets(user):
-    qs = TrainingDataset.objects.select_related("owner")
-    return qs if user.is_staff else qs.filter(owner=user)
+    return TrainingDataset.objects.visible_to(user).select_related("owner")
 
 
 class TrainingDatasetSerializer(serializers.ModelSerializer):

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from models_app.choices import DatasetKind
 from models_app.datasets import DatasetError
+from models_app.datasets.sqlite_import import build_where
 from models_app.models import TrainingDataset
 from mofsim_site.files import UploadTooLarge as FileTooLarge
 from mofsim_site.files import file_chunks, safe_filename, sha256_file, stage_upload
@@ -148,7 +149,6 @@ def store_path(path: Path, owner, **kwargs) -> TrainingDataset:
 
 def import_sqlite(uploaded, owner, conditions, name: str | None = None, project: str | None = None) -> TrainingDataset:
     """Filter rows out of an uploaded SQLite file into a new DMS CSV dataset."""
-    from models_app.datasets.sqlite_import import build_where
 
     build_where(conditions)  # a bad filter is refused before the upload is even staged
     source = _stage(uploaded.chunks(), uploaded.name, settings.DATASET_UPLOAD_MAX_BYTES)

@@ -21,13 +21,14 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from models_app.models import TrainingDataset
 from models_app.training.dispatch import unsign
 from models_app.training.server import KINDS, build_job_params, register_trained_model, store_artifact
 from mofsim_site.api.errors import Conflict
 from nodes_app.authentication import NodeTokenAuthentication
 from nodes_app.models import WorkerNode
 from tasks_app.api.serializers import PriorityField, TaskArtifactSerializer, TaskDetailSerializer, TaskSerializer
-from tasks_app.api.views import artifact_response, visible_tasks
+from tasks_app.archive import artifact_response
 from tasks_app.choices import Priority, TaskStatus
 from tasks_app.models import Task
 from tasks_app.params import PRESET_CHOICES
@@ -60,7 +61,7 @@ class JobSubmitSerializer(SubmissionPolicyMixin, serializers.Serializer):
 
 
 def training_tasks(user):
-    return visible_tasks(user).filter(kind__in=KINDS)
+    return Task.objects.visible_to(user).select_related("structure", "model", "node").filter(kind__in=KINDS)
 
 
 class JobList(generics.ListAPIView):
@@ -189,7 +190,6 @@ class JobData(APIView):
 
     @extend_schema(auth=[], responses={(200, "application/octet-stream"): BINARY})
     def get(self, request, token):
-        from models_app.models import TrainingDataset
 
         try:
             claims = unsign(token)

@@ -21,9 +21,16 @@ from pathlib import Path
 
 from django.conf import settings
 
+from models_app.devices import pick_device
+from models_app.models import MLModel, TrainingDataset
 from models_app.training import registry
+from models_app.training.dispatch import data_url
+from models_app.training.server import register_trained_model
 from mofsim_site import transfer
 from mofsim_site.executors import ExecutorError
+from tasks_app import worker_context
+from tasks_app.inputs import ensure_local_model
+from tasks_app.models import Task
 
 
 def _task_id(report) -> str:
@@ -66,7 +73,6 @@ class JobSandbox:
 
     def stage(self, refs: dict) -> dict:
         """Dataset references → ``{role: {"path", "file_format", ...}}`` of verified local files."""
-        from models_app.training.dispatch import data_url
 
         staged = {}
         for role, ref in refs.items():
@@ -84,7 +90,6 @@ class JobSandbox:
                     f"fetched {role} dataset {ref.get('name', '')} via signed URL ({dest.stat().st_size} bytes)"
                 )
             else:
-                from models_app.models import TrainingDataset
 
                 dataset = TrainingDataset.objects.filter(pk=ref["dataset"]).first()
                 if dataset is None:
@@ -117,8 +122,6 @@ class JobSandbox:
 
 
 def _device() -> str:
-    from models_app.devices import pick_device
-    from tasks_app import worker_context
 
     return worker_context.device() or pick_device()
 
@@ -139,12 +142,10 @@ def run_train_mace(atoms, calculator, params, report) -> dict:
 
     base_path = None
     if params.get("base_model"):
-        from models_app.models import MLModel
 
         base = MLModel.objects.filter(name=params["base_model"], family="mace").first()
         if base is None or not base.model_path:
             raise ExecutorError(f"base model {params['base_model']!r} is not a MACE model with a file")
-        from tasks_app.inputs import ensure_local_model
 
         base_path = ensure_local_model(base.spec())["model_path"]  # fetched from the server on a remote node
     with JobSandbox(report) as box:
@@ -154,8 +155,6 @@ def run_train_mace(atoms, calculator, params, report) -> dict:
         result["transfer"] = "http" if box.remote else "local"
         registered = result["artifacts"].get("model.model", {}).get("registered_model")
         if not box.remote:
-            from models_app.training.server import register_trained_model
-            from tasks_app.models import Task
 
             task = Task.objects.get(pk=box.task_id)
             registered = register_trained_model(task, Path(report.workdir) / "model.model")

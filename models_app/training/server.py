@@ -12,7 +12,9 @@ from rest_framework.exceptions import ValidationError
 
 from models_app.choices import DatasetKind, ModelSource
 from models_app.datasets import DatasetError
+from models_app.datasets.store import register_in_place
 from models_app.models import MLModel, TrainingDataset
+from models_app.services import register_model_file
 from models_app.training.plan import plan_to_params
 from mofsim_site.files import UploadError, UploadTooLarge, safe_filename, stage_upload
 from tasks_app.archive import store_file
@@ -27,14 +29,8 @@ ROLES = {
 }
 
 
-def visible_datasets(user):
-    qs = TrainingDataset.objects.all()
-    return qs if user.is_staff else qs.filter(owner=user)
-
-
 def resolve_data_path(value: str, user, field: str) -> TrainingDataset:
     """A path (absolute or relative to WORKDIR) → the user's dataset at that path; 400 otherwise."""
-    from models_app.datasets.store import register_in_place
 
     raw = Path(value)
     try:
@@ -45,7 +41,7 @@ def resolve_data_path(value: str, user, field: str) -> TrainingDataset:
     if not path.is_relative_to(settings.WORKDIR):
         raise ValidationError({field: ["data_path must resolve inside WORKDIR"]})
     rel = str(path.relative_to(settings.WORKDIR))
-    dataset = visible_datasets(user).filter(path=rel).first()
+    dataset = TrainingDataset.objects.visible_to(user).filter(path=rel).first()
     if dataset is not None:
         return dataset
     own_root = settings.WORKDIR / "raw" if user.is_staff else settings.WORKDIR / "raw" / safe_filename(user.username)
@@ -60,7 +56,7 @@ def resolve_data_path(value: str, user, field: str) -> TrainingDataset:
 def resolve_dataset(value, user, field: str, kind: str) -> TrainingDataset:
     dataset = None
     if isinstance(value, str) and len(value) == 36 and value.count("-") == 4:
-        dataset = visible_datasets(user).filter(pk=value).first()
+        dataset = TrainingDataset.objects.visible_to(user).filter(pk=value).first()
     if dataset is None:
         if not isinstance(value, str) or not value:
             raise ValidationError({field: ["give a dataset id or a data_path"]})
@@ -142,7 +138,6 @@ def register_trained_model(task, path: Path, defer: bool = False) -> dict:
     an upload: now (``defer=False``, in the worker that trained it) or on the service worker
     (``defer=True``: a node uploaded it; the web process never opens it).
     """
-    from models_app.services import register_model_file
 
     existing = MLModel.objects.filter(config__trained_by_task=str(task.pk)).first()
     if existing is None:

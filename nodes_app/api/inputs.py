@@ -17,8 +17,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
+from models_app.models import MLModel
 from mofsim_site.files import sha256_file
 from nodes_app.authentication import IsNode, NodeTokenAuthentication
+from structures_app.models import Structure
+from structures_app.services import write_processed
+from tasks_app.choices import TaskStatus
+from tasks_app.models import Task
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +36,6 @@ FILE_RESPONSES = {
 
 
 def active_tasks(node):
-    from tasks_app.choices import TaskStatus
-    from tasks_app.models import Task
 
     return Task.objects.filter(node=node, status__in=[TaskStatus.ASSIGNED, TaskStatus.RUNNING])
 
@@ -53,8 +56,6 @@ class StructureInput(NodeInput):
 
     @extend_schema(responses=FILE_RESPONSES)
     def get(self, request, pk):
-        from structures_app.models import Structure
-        from structures_app.services import write_processed
 
         if not active_tasks(request.auth).filter(structure_id=pk).exists():
             raise NotFound("no such structure among this node's tasks")
@@ -78,7 +79,6 @@ class ModelInput(NodeInput):
 
     @extend_schema(responses=FILE_RESPONSES)
     def get(self, request, name):
-        from models_app.models import MLModel
 
         model = MLModel.objects.filter(name=name).exclude(model_path="").first()
         uses = Q(model=model) | Q(kind="train_mace", params__base_model=name)

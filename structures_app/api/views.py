@@ -1,4 +1,3 @@
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -12,8 +11,7 @@ from structures_app.services import store_uploaded_file
 
 
 def visible_structures(user):
-    qs = Structure.objects.all()
-    return qs if user.is_staff else qs.filter(Q(owner=user) | Q(owner__isnull=True))
+    return Structure.objects.visible_to(user)
 
 
 class StructureListUpload(generics.ListCreateAPIView):
@@ -55,6 +53,4 @@ class StructureSetList(generics.ListAPIView):
     serializer_class = StructureSetSerializer
 
     def get_queryset(self):
-        user = self.request.user
-        qs = StructureSet.objects.order_by("slug")
-        return qs if user.is_staff else qs.filter(Q(owner=user) | Q(builtin=True))
+        return StructureSet.objects.visible_to(self.request.user).order_by("slug")

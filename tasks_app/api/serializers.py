@@ -4,6 +4,7 @@ from rest_framework.reverse import reverse
 
 from models_app.models import MLModel
 from mofsim_site import executors
+from structures_app.models import Structure
 from tasks_app.choices import Priority
 from tasks_app.models import Task, TaskArtifact, TaskAttempt, TaskLogLine, TaskMetricPoint
 from tasks_app.params import PRESET_CHOICES
@@ -109,9 +110,8 @@ class VisibleStructureField(serializers.PrimaryKeyRelatedField):
         super().__init__(pk_field=serializers.IntegerField(min_value=1, max_value=2**63 - 1), **kwargs)
 
     def get_queryset(self):
-        from structures_app.api.views import visible_structures
 
-        return visible_structures(self.context["request"].user)
+        return Structure.objects.visible_to(self.context["request"].user)
 
 
 class TaskSubmitSerializer(SubmissionPolicyMixin, serializers.Serializer):
@@ -134,7 +134,7 @@ class TaskSubmitSerializer(SubmissionPolicyMixin, serializers.Serializer):
                 raise serializers.ValidationError({"model": ["no model given and no default model registered"]})
             attrs["model"] = default
         model = attrs.get("model")
-        if model is not None and model.validation_status != "valid":
+        if model is not None and not model.is_usable:
             raise serializers.ValidationError(
                 {"model": [f"model {model.name} is not validated ({model.validation_status})"]}
             )

@@ -3,9 +3,7 @@
 import logging
 import uuid
 
-from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,6 +24,7 @@ from tasks_app.api.serializers import (
     TaskSubmitSerializer,
     TaskTypeSerializer,
 )
+from tasks_app.archive import artifact_response
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task
 from tasks_app.params import validate_params
@@ -40,8 +39,7 @@ BINARY = OpenApiTypes.BINARY
 
 
 def visible_tasks(user):
-    qs = Task.objects.select_related("structure", "model", "node")
-    return qs if user.is_staff else qs.filter(owner=user)
+    return Task.objects.visible_to(user).select_related("structure", "model", "node")
 
 
 def get_task(request, pk) -> Task:
@@ -203,15 +201,6 @@ class TaskArtifacts(generics.ListAPIView):
 
     def get_queryset(self):
         return get_task(self.request, self.kwargs["pk"]).artifacts.order_by("name")
-
-
-def artifact_response(task: Task, name: str) -> FileResponse:
-    """Stream one archived artifact (works for local disk and object storage)."""
-    artifact = task.artifacts.filter(name=name).first()
-    if artifact is None:
-        raise NotFound(f"task has no artifact {name!r}")
-    handle = default_storage.open(artifact.path, "rb")
-    return FileResponse(handle, as_attachment=True, filename=f"{str(task.pk)[:8]}-{artifact.name}")
 
 
 class TaskArtifactDownload(APIView):

@@ -5,9 +5,7 @@ do not leak. Bad input is a 400 naming the field (``kind``, ``model``, ``structu
 ``structures``, ``params``, ``preset``, ``runs``).
 """
 
-import uuid
 
-from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -20,14 +18,18 @@ from rest_framework.views import APIView
 
 from models_app.models import MLModel
 from tasks_app.api.serializers import PriorityField
-from tasks_app.benchmarks import collect, report, table
+from tasks_app.benchmarks import collect, table
 from tasks_app.benchmarks.services import (
+    ComparisonError,
+    annotated_runs,
+    comparison,
     create_benchmark_run,
+    parse_run_ids,
     resolve_set,
     resolve_structure_ids,
     visible_runs,
 )
-from tasks_app.choices import TERMINAL, Priority, TaskStatus
+from tasks_app.choices import Priority
 from tasks_app.models import BenchmarkRun
 from tasks_app.params import PRESET_CHOICES
 from tasks_app.policy import MAX_TIME_LIMIT_S, SubmissionPolicyMixin, check_quota
@@ -54,17 +56,6 @@ class BenchmarkCreateSerializer(SubmissionPolicyMixin, serializers.Serializer):
             if attrs["model"] is None:
                 raise ValidationError({"model": ["no model given and no default model registered"]})
         return attrs
-
-
-def annotated_runs(user):
-    done = Q(tasks__status__in=TERMINAL)
-    failed = Q(tasks__status__in=[TaskStatus.FAILED, TaskStatus.TIMEOUT])
-    return visible_runs(user).annotate(
-        n_tasks=Count("tasks"),
-        n_finished=Count("tasks", filter=done),
-        n_completed=Count("tasks", filter=Q(tasks__status=TaskStatus.COMPLETED)),
-        n_failed=Count("tasks", filter=failed),
-    )
 
 
 class BenchmarkRunSerializer(serializers.ModelSerializer):
@@ -174,31 +165,6 @@ class BenchmarkReportJSON(APIView):
         return response
 
 
-def parse_run_ids(raw: str) -> list[uuid.UUID]:
-    ids = []
-    for part in filter(None, (p.strip() for p in (raw or "").split(","))):
-        try:
-            ids.append(uuid.UUID(part))
-        except ValueError:
-            raise ValidationError({"runs": [f"not a run id: {part!r}"]})
-    if len(ids) < 2:
-        raise ValidationError({"runs": ["give at least two run ids: ?runs=<id>,<id>"]})
-    return list(dict.fromkeys(ids))
-
-
-def comparison(user, ids) -> dict:
-    """Runs (visible to ``user``, all of one task type) side by side; raises 404/400."""
-    runs = visible_runs(user).in_bulk(ids)
-    missing = [str(i) for i in ids if i not in runs]
-    if missing:
-        raise NotFound(f"benchmark run(s) not found: {', '.join(missing)}")
-    kinds = {runs[i].kind for i in ids}
-    if len(kinds) > 1:
-        raise ValidationError({"runs": [f"runs have different task types ({', '.join(sorted(kinds))})"]})
-    reports = [collect.build_report(runs[i]) for i in ids]
-    return report.compare(kinds.pop(), reports) | {"_reports": reports}
-
-
 class BenchmarkCompare(APIView):
     """``?runs=<id>,<id>``: several models on the same structures, per structure and summary."""
 
@@ -207,5 +173,10 @@ class BenchmarkCompare(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        data = comparison(request.user, parse_run_ids(request.query_params.get("runs", "")))
+        try:
+            data = comparison(request.user, parse_run_ids(request.query_params.get("runs", "")))
+        except ComparisonError as exc:
+            if exc.missing:
+                raise NotFound(str(exc))
+            raise ValidationError({"runs": [str(exc)]})
         return Response({k: v for k, v in data.items() if not k.startswith("_")})

@@ -32,7 +32,7 @@ def _first_message(errors) -> str:
 class BenchmarkForm(forms.Form):
     kind = forms.ChoiceField(label="Task type")
     model = forms.ModelChoiceField(
-        queryset=MLModel.objects.filter(enabled=True, validation_status="valid"), to_field_name="name"
+        queryset=MLModel.objects.usable(), to_field_name="name"
     )
     structure_set = forms.ChoiceField(required=False, help_text="a MOFSimBench set or one of yours")
     structures = forms.ModelMultipleChoiceField(

@@ -9,14 +9,17 @@ Built-in MOFSimBench sets are loaded on first use (``structures_app.builtin.load
 ``--set essential`` works on a fresh install without running ``load_mofsimbench`` first.
 """
 
+import uuid
+
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from rest_framework.exceptions import ValidationError
 
 from mofsim_site import executors
 from structures_app import builtin
 from structures_app.models import Structure, StructureSet
-from tasks_app.choices import Priority
+from tasks_app.benchmarks import collect, report
+from tasks_app.choices import TERMINAL, Priority, TaskStatus
 from tasks_app.models import BenchmarkRun
 from tasks_app.params import validate_params
 from tasks_app.services import enqueue_task
@@ -24,18 +27,15 @@ from tasks_app.services import enqueue_task
 
 def visible_runs(user):
     """Owner-only visibility; staff see every run."""
-    qs = BenchmarkRun.objects.select_related("model", "structure_set", "owner")
-    return qs if user.is_staff else qs.filter(owner=user)
+    return BenchmarkRun.objects.visible_to(user).select_related("model", "structure_set", "owner")
 
 
 def visible_structures(user):
-    qs = Structure.objects.all()
-    return qs if user.is_staff else qs.filter(Q(owner=user) | Q(owner__isnull=True))
+    return Structure.objects.visible_to(user)
 
 
 def visible_sets(user):
-    qs = StructureSet.objects.all()
-    return qs if user.is_staff else qs.filter(Q(owner=user) | Q(builtin=True))
+    return StructureSet.objects.visible_to(user)
 
 
 def benchmark_kinds() -> list[str]:
@@ -103,7 +103,7 @@ def create_benchmark_run(
     """Create the run and one QUEUED task per structure; messages go out after commit."""
     if kind not in benchmark_kinds():
         raise ValidationError({"kind": [f"{kind!r} is not a benchmark task type; choose from {benchmark_kinds()}"]})
-    if model is None or not model.enabled or model.validation_status != "valid":
+    if model is None or not model.is_usable:
         raise ValidationError({"model": ["model is missing, disabled or not validated"]})
     if (structure_set is None) == (structures is None):
         raise ValidationError({"structure_set": ["give either a structure set or a list of structures"]})
@@ -137,3 +137,47 @@ def create_benchmark_run(
                 time_limit_s=time_limit_s,
             )
     return run
+
+
+def annotated_runs(user):
+    done = Q(tasks__status__in=TERMINAL)
+    failed = Q(tasks__status__in=[TaskStatus.FAILED, TaskStatus.TIMEOUT])
+    return visible_runs(user).annotate(
+        n_tasks=Count("tasks"),
+        n_finished=Count("tasks", filter=done),
+        n_completed=Count("tasks", filter=Q(tasks__status=TaskStatus.COMPLETED)),
+        n_failed=Count("tasks", filter=failed),
+    )
+
+
+class ComparisonError(ValueError):
+    """Why runs cannot be compared (pages show it as a message, the API as 400 or 404)."""
+
+    def __init__(self, message: str, missing: bool = False):
+        super().__init__(message)
+        self.missing = missing
+
+
+def parse_run_ids(raw: str) -> list[uuid.UUID]:
+    ids = []
+    for part in filter(None, (p.strip() for p in (raw or "").split(","))):
+        try:
+            ids.append(uuid.UUID(part))
+        except ValueError:
+            raise ComparisonError(f"not a run id: {part!r}")
+    if len(ids) < 2:
+        raise ComparisonError("give at least two run ids: ?runs=<id>,<id>")
+    return list(dict.fromkeys(ids))
+
+
+def comparison(user, ids) -> dict:
+    """Runs (visible to ``user``, all of one task type) side by side; ``ComparisonError`` otherwise."""
+    runs = visible_runs(user).in_bulk(ids)
+    missing = [str(i) for i in ids if i not in runs]
+    if missing:
+        raise ComparisonError(f"benchmark run(s) not found: {', '.join(missing)}", missing=True)
+    kinds = {runs[i].kind for i in ids}
+    if len(kinds) > 1:
+        raise ComparisonError(f"runs have different task types ({', '.join(sorted(kinds))})")
+    reports = [collect.build_report(runs[i]) for i in ids]
+    return report.compare(kinds.pop(), reports) | {"_reports": reports}

@@ -12,13 +12,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
-from rest_framework.exceptions import NotFound, ValidationError
 
 from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
 from tasks_app.benchmarks import collect, table
-from tasks_app.benchmarks.api import annotated_runs, comparison, parse_run_ids
 from tasks_app.benchmarks.forms import BenchmarkForm
-from tasks_app.benchmarks.services import visible_runs
+from tasks_app.benchmarks.services import ComparisonError, annotated_runs, comparison, parse_run_ids, visible_runs
 from tasks_app.benchmarks.svg import report_plots
 
 POLL_SECONDS = 3
@@ -80,11 +78,8 @@ def benchmark_compare(request):
     raw = ",".join(request.GET.getlist("runs"))
     try:
         data = comparison(request.user, parse_run_ids(raw))
-    except ValidationError as exc:
-        messages.error(request, f"Cannot compare: {'; '.join(map(str, exc.detail.get('runs', [])))}")
-        return redirect("tasks_app:benchmark_list")
-    except NotFound as exc:
-        messages.error(request, str(exc.detail))
+    except ComparisonError as exc:
+        messages.error(request, f"Cannot compare: {exc}")
         return redirect("tasks_app:benchmark_list")
     reports = data["_reports"]
     summaries = [table.summary_items(r["summary"]) for r in reports]
