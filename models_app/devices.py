@@ -3,9 +3,11 @@
 import os
 import platform
 
+from mofsim_site.worker_config import worker_config
+
 
 def pick_device() -> str:
-    forced = os.environ.get("MOFSIM_DEVICE", "").strip().lower()
+    forced = worker_config().device
     if forced:
         return forced
     import torch

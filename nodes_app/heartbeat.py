@@ -19,6 +19,7 @@ import requests
 
 from models_app import cache
 from models_app.loaders import package_versions
+from mofsim_site.worker_config import worker_config
 from nodes_app.services import BadNodeToken, authenticate_node, record_heartbeat
 from tasks_app import worker_context
 
@@ -57,7 +58,7 @@ def collect_facts(device: str) -> dict:
 
 
 def send_heartbeat(name: str, token: str, facts: dict) -> None:
-    server = os.environ.get("MOFSIM_SERVER_URL", "").rstrip("/")
+    server = worker_config().server_url
     if server:
         response = requests.post(
             f"{server}/api/v1/nodes/heartbeat",

@@ -6,9 +6,10 @@ claim a task before it has a node — a task nothing could fail over if that wor
 """
 
 import logging
-import os
 
 from dramatiq.middleware import Middleware
+
+from mofsim_site.worker_config import worker_config
 
 logger = logging.getLogger(__name__)
 
@@ -18,9 +19,9 @@ class NodeMiddleware(Middleware):
         self.thread = None
 
     def before_worker_boot(self, broker, worker):
-        name = os.environ.get("MOFSIM_NODE_NAME")
-        token = os.environ.get("MOFSIM_NODE_TOKEN")
-        if not name or not token:
+        config = worker_config()
+        name, token = config.node_name, config.node_token
+        if not config.is_node:
             logger.info("no MOFSIM_NODE_NAME/MOFSIM_NODE_TOKEN: this worker runs without a node row")
             return
         from django.conf import settings

@@ -7,7 +7,6 @@ never share a folder, so a stale attempt can only write into its own, and only t
 attempt that finished the task (recorded in the same transaction as its final state) are kept.
 """
 
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from django.http import FileResponse, Http404
 
 from mofsim_site.files import UploadError, safe_filename, sha256_file, within_workdir
 from mofsim_site.transfer import upload_artifact
+from mofsim_site.worker_config import worker_config
 from tasks_app.models import TaskArtifact
 
 
@@ -89,12 +89,11 @@ def archive_files(task, lease, workdir: Path) -> list[StoredFile]:
     which checks the lease and records them itself; nothing is left to record here.
     """
     files = sorted(p for p in Path(workdir).iterdir() if p.is_file())
-    server = os.environ.get("MOFSIM_SERVER_URL", "")
-    if server and local_storage():
-
-        name, token = os.environ["MOFSIM_NODE_NAME"], os.environ["MOFSIM_NODE_TOKEN"]
+    config = worker_config()
+    if config.remote and local_storage():
+        name, token = config.credentials()
         for path in files:
-            upload_artifact(server, task.pk, name, token, path, lease_token=str(lease.token))
+            upload_artifact(config.server_url, task.pk, name, token, path, lease_token=str(lease.token))
         return []
     return [put_file(task.pk, lease.attempt, path) for path in files]
 

@@ -23,6 +23,7 @@ from django.conf import settings
 
 from mofsim_site import transfer
 from mofsim_site.executors import ExecutorError
+from mofsim_site.worker_config import worker_config
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +33,11 @@ class InputUnavailable(ExecutorError):
 
 
 def server_url() -> str:
-    return os.environ.get("MOFSIM_SERVER_URL", "").rstrip("/")
+    return worker_config().server_url
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("MOFSIM_NODE_CACHE_DIR") or settings.WORKDIR).resolve()
+    return worker_config().cache_dir
 
 
 def ensure_local_structure(structure) -> Path | None:
@@ -74,9 +75,7 @@ def _fetch(url: str, rel: Path, expected_sha256: str | None, what: str) -> Path:
     if target.exists():
         os.utime(target)  # marks it recently used for prune_cache
         return target
-    name, token = os.environ.get("MOFSIM_NODE_NAME", ""), os.environ.get("MOFSIM_NODE_TOKEN", "")
-    if not (name and token):
-        raise InputUnavailable("MOFSIM_SERVER_URL is set but MOFSIM_NODE_NAME/MOFSIM_NODE_TOKEN are not")
+    name, token = worker_config().credentials()
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     os.close(fd)

@@ -11,6 +11,7 @@ over by ``expire_leases``, however healthy the node name's heartbeat looks.
 import logging
 import threading
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
@@ -57,7 +58,7 @@ def fail_over_all(tasks, why: str) -> int:
         try:
             with transaction.atomic():
                 if fail_over(task, why) == S.QUEUED:
-                    transaction.on_commit(lambda pk=task.pk: send_wakeup(pk))
+                    transaction.on_commit(partial(send_wakeup, task.pk))
             moved += 1
         except IllegalTransition:
             continue

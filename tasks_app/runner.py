@@ -18,6 +18,7 @@ import time
 import traceback as tb
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ase.io import read
 from django.conf import settings
@@ -112,7 +113,7 @@ class TaskReporter(Reporter):
         metrics = _without_step(point or {})
         lines, points = self._pending_lines, self._pending_points
         self._pending_lines, self._pending_points = [], []
-        progress = {"progress_step": self.step, "progress_total": self.total}
+        progress: dict[str, Any] = {"progress_step": self.step, "progress_total": self.total}
         if point is not None:
             progress["progress"] = metrics
         state = with_fresh_connection(lambda: self._write(lines, points, progress), tries=3)
@@ -140,7 +141,12 @@ class TaskReporter(Reporter):
                 TaskMetricPoint.objects.bulk_create(
                     TaskMetricPoint(task_id=self.task.pk, step=p["step"], data=_without_step(p)) for p in points
                 )
-            transaction.on_commit(lambda: [events.log_line(self.task.pk, line) for line in created])
+
+            def push_lines() -> None:
+                for line in created:
+                    events.log_line(self.task.pk, line)
+
+            transaction.on_commit(push_lines)
         return state
 
     def close(self) -> None:
@@ -219,7 +225,7 @@ def provenance(task: Task, device: str, wall_s: float, steps: int) -> dict:
         "packages": package_versions(model.family if model else ""),
         "dtype": (model.config.get("default_dtype", "float32") if model and model.family != "emt" else "float64"),
         **device_info(device),
-        "node": task.node.name if task.node_id else None,
+        "node": task.node.name if task.node is not None else None,
         "wall_time_s": wall_s,
         "steps": steps,
         "steps_per_s": steps / wall_s if wall_s > 0 else None,
@@ -237,8 +243,10 @@ def d3_settings() -> dict:
 
 
 def load_structure(task: Task):
-    local = ensure_local_structure(task.structure)  # None: this machine holds the server's files
-    return task.structure.read_atoms() if local is None else read(local, format="extxyz")
+    structure = task.structure
+    assert structure is not None, "the kind needs a structure; the submit API required one"
+    local = ensure_local_structure(structure)  # None: this machine holds the server's files
+    return structure.read_atoms() if local is None else read(local, format="extxyz")
 
 
 def execute_task(task: Task, device: str | None = None) -> Task:
@@ -273,10 +281,13 @@ def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | Non
         atoms = load_structure(task) if entry.needs_structure else None
         calc = None
         if entry.needs_model:
-            reporter.log(f"loading model {task.model.name} on {device}")
-            spec = ensure_local_model(task.model.spec())
+            model = task.model
+            assert model is not None, "the kind needs a model; the submit API set the default"
+            reporter.log(f"loading model {model.name} on {device}")
+            spec = ensure_local_model(model.spec())
             calc = cache.get_calculator(spec, device, d3=task.params.get("d3", False))
-        params = run_params(task.kind, task.params, task.structure.reference if task.structure_id else None)
+        reference = task.structure.reference if task.structure is not None else None
+        params = run_params(task.kind, task.params, reference)
         reporter.check()
         with checked_calculator(calc, reporter.check):
             result = entry.load_run()(atoms, calc, params, reporter)

@@ -26,7 +26,7 @@ from tasks_app.choices import TERMINAL, TaskStatus, sources_of
 from tasks_app.models import Task, TaskArtifact, TaskAttempt, TaskLogLine, TaskMetricPoint
 
 S = TaskStatus
-_STAMPS = {
+_STAMPS: dict[str, str] = {
     S.ASSIGNED: "assigned_at",
     S.RUNNING: "started_at",
 }
@@ -39,7 +39,7 @@ class Lease:
 
     task_id: uuid.UUID
     attempt: int
-    token: uuid.UUID
+    token: uuid.UUID | None  # None only for a row claimed before leases existed (failed over by expiry)
 
     @classmethod
     def of(cls, task: Task) -> "Lease":
@@ -92,7 +92,7 @@ def transition(
         task.refresh_from_db()
         _record_attempt(task, previous, before.get("attempts"), target, now, message or fields.get("error", ""))
         snapshot = copy.copy(task)  # later transitions in this transaction must not change what we emit
-        transaction.on_commit(lambda: events.status_changed(snapshot, previous, line))
+        transaction.on_commit(lambda: events.status_changed(snapshot, previous or "", line))
     return task
 
 
@@ -127,7 +127,7 @@ def _record_attempt(task: Task, previous: str | None, previous_attempt: int | No
         )
     elif target == S.RUNNING:
         TaskAttempt.objects.filter(task_id=task.pk, number=task.attempts).update(started_at=now)
-    elif previous in HELD:
+    elif previous in HELD and previous_attempt is not None:
         if target == S.QUEUED:  # the lost attempt's files and series are void; the next writes its own
             TaskArtifact.objects.filter(task_id=task.pk).delete()
             TaskMetricPoint.objects.filter(task_id=task.pk).delete()

@@ -15,7 +15,6 @@ job only the newest ``TRAINING_KEEP_JOB_DIRS`` such directories are kept. Plugin
 ``<WORKDIR>/plugins`` are imported here, in the worker, never in the web process.
 """
 
-import os
 import shutil
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from models_app.training.dispatch import data_url
 from models_app.training.server import register_trained_model
 from mofsim_site import transfer
 from mofsim_site.executors import ExecutorError
+from mofsim_site.worker_config import worker_config
 from tasks_app import worker_context
 from tasks_app.inputs import ensure_local_model
 from tasks_app.models import Task
@@ -49,11 +49,9 @@ class JobSandbox:
         shutil.rmtree(self.dir, ignore_errors=True)  # a re-queued attempt starts clean
         self.inputs.mkdir(parents=True)
         self.outputs.mkdir(parents=True)
-        self.server = os.environ.get("MOFSIM_SERVER_URL", "").rstrip("/")
-        self.node_name = os.environ.get("MOFSIM_NODE_NAME", "")
-        self.node_token = os.environ.get("MOFSIM_NODE_TOKEN", "")
-        if self.server and not (self.node_name and self.node_token):
-            raise ExecutorError("MOFSIM_SERVER_URL is set but MOFSIM_NODE_NAME/MOFSIM_NODE_TOKEN are not")
+        config = worker_config()
+        self.server = config.server_url
+        self.node_name, self.node_token = config.credentials() if config.remote else ("", "")
 
     @property
     def remote(self) -> bool:

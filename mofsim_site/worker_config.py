@@ -1,0 +1,59 @@
+"""A worker process's configuration, read in one place (the launcher sets it per process).
+
+| variable | meaning |
+| --- | --- |
+| ``MOFSIM_NODE_NAME`` / ``MOFSIM_NODE_TOKEN`` | the node this process is (set by ``run_gpu_workers``) |
+| ``MOFSIM_SERVER_URL`` | a node on another machine: inputs, heartbeats and results go over HTTP |
+| ``MOFSIM_NODE_CACHE_DIR`` | where such a node keeps downloaded inputs (default ``WORKDIR``) |
+| ``MOFSIM_DEVICE`` | force ``cpu``/``cuda`` (default: CUDA when present) |
+
+Read at each call, not at import: the launcher starts each worker with its own values, and tests
+switch a process between roles. A remote node without its credentials fails with one error
+(``WorkerConfigError``), wherever the credentials are first needed.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from mofsim_site.executors import ExecutorError
+
+
+class WorkerConfigError(ExecutorError):
+    """The worker's environment is incomplete (shown as the task's error)."""
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    node_name: str
+    node_token: str
+    server_url: str
+    cache_dir: Path
+    device: str
+
+    @property
+    def is_node(self) -> bool:
+        return bool(self.node_name and self.node_token)
+
+    @property
+    def remote(self) -> bool:
+        return bool(self.server_url)
+
+    def credentials(self) -> tuple[str, str]:
+        """Node name and token; ``WorkerConfigError`` when a remote node lacks them."""
+        if not self.is_node:
+            raise WorkerConfigError("MOFSIM_SERVER_URL is set but MOFSIM_NODE_NAME/MOFSIM_NODE_TOKEN are not")
+        return self.node_name, self.node_token
+
+
+def worker_config() -> WorkerConfig:
+    env = os.environ
+    return WorkerConfig(
+        node_name=env.get("MOFSIM_NODE_NAME", ""),
+        node_token=env.get("MOFSIM_NODE_TOKEN", ""),
+        server_url=env.get("MOFSIM_SERVER_URL", "").rstrip("/"),
+        cache_dir=Path(env.get("MOFSIM_NODE_CACHE_DIR") or settings.WORKDIR).resolve(),
+        device=env.get("MOFSIM_DEVICE", "").strip().lower(),
+    )
