@@ -5,6 +5,10 @@ for every call, which cost a worker ~30 ms per push (bench/platform_overhead.py)
 pushes of a process go through one long-lived event loop in a daemon thread, reusing the channel
 layer's connection pool, and the pushes of one event are sent together. Failures are logged and
 swallowed: the database row is the truth and pages can always re-read it.
+
+The push loop has a channel layer instance of its own: the cached ``get_channel_layer()`` one is
+used by consumers on the server's event loop, and one instance shared by two loops (its
+connection pools and receive lock belong to a loop) hung a consumer's receive now and then.
 """
 
 import asyncio
@@ -12,11 +16,11 @@ import logging
 import os
 import threading
 
-from channels.layers import get_channel_layer
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
-_state = {"loop": None, "pid": None}
+_state = {"loop": None, "pid": None, "layer": None}
 TIMEOUT_S = 5.0
 
 
@@ -26,14 +30,18 @@ def _loop() -> asyncio.AbstractEventLoop:
         if loop is None or loop.is_closed() or _state["pid"] != os.getpid():
             loop = asyncio.new_event_loop()
             threading.Thread(target=loop.run_forever, name="mofsim-push", daemon=True).start()
-            _state.update(loop=loop, pid=os.getpid())
+            layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER) if DEFAULT_CHANNEL_LAYER in channel_layers.configs else None
+            _state.update(loop=loop, pid=os.getpid(), layer=layer)
         return loop
 
 
 def push(messages: list[tuple[str, dict]]) -> None:
     """Send ``(group, event)`` pairs in order; never raises."""
-    layer = get_channel_layer()
-    if layer is None or not messages:
+    if not messages:
+        return
+    loop = _loop()
+    layer = _state["layer"]
+    if layer is None:
         return
 
     async def send_all():
@@ -41,6 +49,6 @@ def push(messages: list[tuple[str, dict]]) -> None:
             await layer.group_send(group, event)
 
     try:
-        asyncio.run_coroutine_threadsafe(send_all(), _loop()).result(timeout=TIMEOUT_S)
+        asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=TIMEOUT_S)
     except Exception:  # noqa: BLE001 - a push must never break the state change
         logger.warning("websocket push to %s failed", ", ".join(g for g, _ in messages), exc_info=True)

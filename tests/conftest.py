@@ -16,6 +16,19 @@ from rest_framework.test import APIClient
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test's websocket consumers get a channel layer instance of their own.
+
+    channels_redis keeps its receive lock per instance, bound to the event loop that first
+    received; a consumer abandoned on an earlier test's (now closed) loop would otherwise keep
+    that lock, and the next test's receive waited forever."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop("default", None)
+    yield
+
+
 @pytest.fixture
 def owner(django_user_model):
     return django_user_model.objects.create_user("owner", "owner@example.org", "owner-pass-123")
