@@ -5,6 +5,7 @@ import asyncio
 import csv
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from mofsim_client import (
@@ -18,6 +19,14 @@ from mofsim_client import (
     TaskTimeout,
     ValidationError,
 )
+
+
+def run_async(main):
+    """asyncio.run in its own thread: run in the main thread, the later Channels tests
+    (tests/tasks_app/test_consumers.py) hung in the same session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -150,7 +159,7 @@ def test_the_async_client_runs_a_task(live_server, owner, emt, worker, cu_cif, t
                 await client.submit("optimization", 999_999, model="emt")
             return done, lines, await tasks[0].result(), path
 
-    done, lines, result, path = asyncio.run(main())
+    done, lines, result, path = run_async(main)
     assert [t.status for t in done] == ["COMPLETED", "COMPLETED"]
     assert any("E = " in line["message"] for line in lines)
     assert result["n_atoms"] == 4 and path.exists()

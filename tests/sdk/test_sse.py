@@ -6,10 +6,19 @@ server), drops the first connection mid-stream and checks the SDK resumes after 
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from mofsim_client import AsyncClient, Client, NotFound, SSEParser
+
+
+def run_async(main):
+    """asyncio.run in its own thread: run in the main thread, the later Channels tests
+    (tests/tasks_app/test_consumers.py) hung in the same session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
 
 CANNED = """: keep-alive comment
 retry: 2000
@@ -103,7 +112,7 @@ def test_the_async_client_resumes_too():
         async with AsyncClient("http://mofsim.test", "u", "p", transport=transport) as client:
             return [x["message"] async for x in client.stream_logs("t1")]
 
-    assert asyncio.run(main()) == ["one", "two", "three"]
+    assert run_async(main) == ["one", "two", "three"]
     assert seen == [None, "2"]
 
 
