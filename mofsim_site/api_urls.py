@@ -1,7 +1,7 @@
 """``/api/v1/``: each app's API plus auth and the OpenAPI schema."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from mofsim_site.api.auth import LoginView, LogoutView, PersonalTokenView, RefreshView
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("auth/token", PersonalTokenView.as_view(), name="personal-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"),
     path("", include("tasks_app.api.urls")),
     path("", include("tasks_app.benchmarks.api_urls")),
     path("", include("models_app.training.urls")),

@@ -30,7 +30,8 @@ def _loop() -> asyncio.AbstractEventLoop:
         if loop is None or loop.is_closed() or _state["pid"] != os.getpid():
             loop = asyncio.new_event_loop()
             threading.Thread(target=loop.run_forever, name="mofsim-push", daemon=True).start()
-            layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER) if DEFAULT_CHANNEL_LAYER in channel_layers.configs else None
+            configured = DEFAULT_CHANNEL_LAYER in channel_layers.configs
+            layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER) if configured else None
             _state.update(loop=loop, pid=os.getpid(), layer=layer)
         return loop
 

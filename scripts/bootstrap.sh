@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/venv.sh
 echo "== database (${DATABASE_URL:-SQLite under ${WORKDIR:-./var}})"
 .venv/bin/python manage.py migrate --noinput -v 0
+echo "== static files (CSS, htmx, API docs assets) into \$WORKDIR/static, served by whitenoise"
+.venv/bin/python manage.py collectstatic --noinput -v 0
 echo "== built-in structure sets"
 .venv/bin/python manage.py load_mofsimbench ${MOFSIM_SETS:+--sets "$MOFSIM_SETS"}
