@@ -146,7 +146,7 @@ DRAMATIQ_BROKER = {
     ],
 }
 DRAMATIQ_TASKS_DATABASE = "default"
-DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "callbacks"]  # tasks_app.callbacks: the callback actor
 
 # The cache (DRF throttle counters) lives in Redis, so every web process shares one count.
 CACHES = {
@@ -297,6 +297,9 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# Per-task callbacks (tasks_app.callbacks): attempts per event, first retry delay (doubles).
+CALLBACK_MAX_ATTEMPTS = env_int("CALLBACK_MAX_ATTEMPTS", 5)
+CALLBACK_RETRY_BASE_S = env_float("CALLBACK_RETRY_BASE_S", 10.0)
 
 # --- i18n, security -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

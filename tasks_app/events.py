@@ -46,6 +46,9 @@ def status_changed(task, previous: str) -> None:
             (STAFF_TASKS_GROUP, row_event),
         ])  # fmt: skip
     alerts.on_task_status(task)
+    from tasks_app import callbacks
+
+    callbacks.on_status_changed(task, previous)
 
 
 def log_line(task_id, line) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from tasks_app.api import benchmarks, jobs, views
+from tasks_app.api import benchmarks, callbacks, jobs, views
 
 urlpatterns = [
     path("tasks/", views.TaskList.as_view(), name="task-list"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("tasks/<uuid:pk>/logs/", views.TaskLogs.as_view(), name="task-logs"),
     path("tasks/<uuid:pk>/metrics/", views.TaskMetrics.as_view(), name="task-metrics"),
     path("tasks/<uuid:pk>/artifacts/", views.TaskArtifacts.as_view(), name="task-artifacts"),
+    path("tasks/<uuid:pk>/callbacks/", callbacks.TaskCallbacks.as_view(), name="task-callbacks"),
     path("tasks/<uuid:pk>/artifacts/<str:name>", views.TaskArtifactDownload.as_view(), name="task-artifact"),
     path("tasks/<slug:kind>", views.TaskSubmit.as_view(), name="task-submit"),
     path("benchmarks/", benchmarks.BenchmarkListCreate.as_view(), name="benchmark-list"),

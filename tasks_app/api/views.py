@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from mofsim_site.api.errors import Conflict
 from tasks_app import executors
+from tasks_app.api.callbacks import TaskSubmitRequestSerializer, TaskSubmitResponseSerializer
 from tasks_app.api.serializers import (
     TaskArtifactSerializer,
     TaskDetailSerializer,
@@ -22,7 +23,6 @@ from tasks_app.api.serializers import (
     TaskMetricPointSerializer,
     TaskResultSerializer,
     TaskSerializer,
-    TaskSubmitSerializer,
     TaskTypeSerializer,
 )
 from tasks_app.choices import TaskStatus
@@ -67,11 +67,11 @@ class TaskTypeList(APIView):
 
 
 class TaskSubmit(APIView):
-    @extend_schema(request=TaskSubmitSerializer, responses={201: TaskDetailSerializer})
+    @extend_schema(request=TaskSubmitRequestSerializer, responses={201: TaskSubmitResponseSerializer})
     def post(self, request, kind):
         if kind not in executors.REGISTRY:
             raise NotFound(f"unknown task type {kind!r}; see /api/v1/tasks/types/")
-        body = TaskSubmitSerializer(data=request.data, context={"request": request, "kind": kind})
+        body = TaskSubmitRequestSerializer(data=request.data, context={"request": request, "kind": kind})
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
@@ -88,7 +88,9 @@ class TaskSubmit(APIView):
                 priority=data["priority"],
                 time_limit_s=data.get("time_limit_s"),
             )
-        return Response(TaskDetailSerializer(task, context={"request": request}).data, status=status.HTTP_201_CREATED)
+            secret = body.attach_callback(task)
+        context = {"request": request, "generated_secret": secret}
+        return Response(TaskSubmitResponseSerializer(task, context=context).data, status=status.HTTP_201_CREATED)
 
 
 class TaskList(generics.ListAPIView):
