@@ -297,6 +297,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# --- Operations (issue 14): health deadline, /metrics access, structured logs --------------------
+HEALTH_CHECK_TIMEOUT_S = env_float("HEALTH_CHECK_TIMEOUT_S", 3.0)
 # Per-task callbacks (tasks_app.callbacks): attempts per event, first retry delay (doubles).
 CALLBACK_MAX_ATTEMPTS = env_int("CALLBACK_MAX_ATTEMPTS", 5)
 CALLBACK_RETRY_BASE_S = env_float("CALLBACK_RETRY_BASE_S", 10.0)
