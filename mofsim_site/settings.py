@@ -6,6 +6,7 @@ the ``AWS_*`` variables switch to PostgreSQL, a Redis/RabbitMQ server and S3 sto
 code path changing. Every variable read here is listed in ``.env.example``.
 """
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -299,6 +300,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # --- Operations (issue 14): health deadline, /metrics access, structured logs --------------------
 HEALTH_CHECK_TIMEOUT_S = env_float("HEALTH_CHECK_TIMEOUT_S", 3.0)
+# /metrics (mofsim_site.metrics): a bearer token and/or client networks; neither set = always 403.
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+METRICS_ALLOWED_NETS = [str(ipaddress.ip_network(n, strict=False)) for n in env_list("METRICS_ALLOWED_NETS")]
 # Per-task callbacks (tasks_app.callbacks): attempts per event, first retry delay (doubles).
 CALLBACK_MAX_ATTEMPTS = env_int("CALLBACK_MAX_ATTEMPTS", 5)
 CALLBACK_RETRY_BASE_S = env_float("CALLBACK_RETRY_BASE_S", 10.0)
