@@ -225,6 +225,11 @@ SPECTACULAR_SETTINGS = {
         "NodeStatusEnum": "nodes_app.choices.NodeStatus",
         "ValidationStatusEnum": "models_app.choices.ValidationStatus",
     },
+    # + the SSE log stream, a plain async view drf-spectacular cannot introspect
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tasks_app.api.stream_schema.add_stream_path",
+    ],
 }
 
 # --- Files --------------------------------------------------------------------------------------
@@ -300,6 +305,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # --- Operations (issue 14): health deadline, /metrics access, structured logs --------------------
 HEALTH_CHECK_TIMEOUT_S = env_float("HEALTH_CHECK_TIMEOUT_S", 3.0)
+# Server-sent log streams (tasks_app.api.stream): database poll period, lifetime of one stream.
+SSE_POLL_S = env_float("SSE_POLL_S", 0.5)
+SSE_MAX_SECONDS = env_int("SSE_MAX_SECONDS", 3600)
 # /metrics (mofsim_site.metrics): a bearer token and/or client networks; neither set = always 403.
 METRICS_TOKEN = env_secret("METRICS_TOKEN")
 METRICS_ALLOWED_NETS = [str(ipaddress.ip_network(n, strict=False)) for n in env_list("METRICS_ALLOWED_NETS")]
