@@ -15,6 +15,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from mofsim_site import embedded_redis
+from mofsim_site import logging as mofsim_logging
 from mofsim_site.database_url import parse_database_url
 from mofsim_site.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "mofsim_site.middleware.RequestIdMiddleware",
+    "mofsim_site.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -347,3 +349,11 @@ LOGGING = {
         "django.channels.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+# Structured logs, request/task context, daily rotation (mofsim_site.logging; docs/operations.md).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+LOG_FILE = env_str("LOG_FILE")
+LOG_DIR = env_str("LOG_DIR") or (str(WORKDIR / "logs") if LOG_FILE else "")
+LOGGING = mofsim_logging.configure(
+    LOGGING, fmt=LOG_FORMAT, log_file=LOG_FILE, log_dir=LOG_DIR, backup_days=env_int("LOG_BACKUP_DAYS", 30),
+    log_requests=env_bool("LOG_REQUESTS", LOG_FORMAT == "json"),
+)  # fmt: skip
