@@ -16,12 +16,9 @@ import uuid
 from datetime import timedelta
 
 import dramatiq
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-
-from mofsim_site.push import run_on_layer_loop
 
 CORE = ("database", "broker", "channel_layer")
 
@@ -63,21 +60,31 @@ def check_broker():
 
 
 def check_channel_layer():
-    """A real round trip: send to a fresh channel and receive it back."""
-    layer = get_channel_layer()
-    if layer is None:
+    """A real round trip: send to a fresh channel and receive it back.
+
+    On a *private* layer instance and event loop: ``receive()`` binds a channels_redis layer to
+    the loop it runs on, so using the process's shared layer here would break the websocket
+    consumers' receives ("Two event loops are trying to receive() on one channel layer")."""
+    from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+
+    if not settings.CHANNEL_LAYERS.get(DEFAULT_CHANNEL_LAYER):
         raise RuntimeError("no channel layer configured")
+    layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
 
     async def round_trip():
-        channel = await layer.new_channel()
-        token = uuid.uuid4().hex
-        await layer.send(channel, {"type": "health.check", "token": token})
-        message = await layer.receive(channel)
-        if message.get("token") != token:
-            raise RuntimeError("channel layer returned a different message")
+        try:
+            channel = await layer.new_channel()
+            token = uuid.uuid4().hex
+            await layer.send(channel, {"type": "health.check", "token": token})
+            message = await layer.receive(channel)
+            if message.get("token") != token:
+                raise RuntimeError("channel layer returned a different message")
+        finally:
+            close = getattr(layer, "close_pools", None)
+            if close is not None:
+                await close()
 
-    timeout = settings.HEALTH_CHECK_TIMEOUT_S
-    run_on_layer_loop(asyncio.wait_for(round_trip(), timeout), timeout + 0.5)
+    asyncio.run(asyncio.wait_for(round_trip(), settings.HEALTH_CHECK_TIMEOUT_S))
     return {"backend": type(layer).__name__}
 
 

@@ -44,8 +44,3 @@ def push(messages: list[tuple[str, dict]]) -> None:
         asyncio.run_coroutine_threadsafe(send_all(), _loop()).result(timeout=TIMEOUT_S)
     except Exception:  # noqa: BLE001 - a push must never break the state change
         logger.warning("websocket push to %s failed", ", ".join(g for g, _ in messages), exc_info=True)
-
-
-def run_on_layer_loop(coro, timeout: float):
-    """Run ``coro`` on the push loop (the channel layer's pool lives there); raises on timeout."""
-    return asyncio.run_coroutine_threadsafe(coro, _loop()).result(timeout=timeout)

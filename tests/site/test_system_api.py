@@ -110,3 +110,26 @@ def test_config_is_staff_only_and_redacts_secrets(owner, operator, settings):
     assert config["SECRET_KEY"] == config["METRICS_TOKEN"] == "********"
     assert config["STORAGES"]["default"]["OPTIONS"]["secret_key"] == "********"
     assert config["TIME_ZONE"] == "UTC" and config["TASK_LEASE_TTL_S"] == settings.TASK_LEASE_TTL_S
+
+
+def test_the_health_check_does_not_disturb_a_consumer_waiting_on_the_shared_layer():
+    """Regression: the check used to receive() on the process's shared channels_redis layer from
+    its own loop; with a consumer already receiving on another loop that raised "Two event loops
+    are trying to receive() on one channel layer at once!" (health said error, daphne is fine)."""
+    import asyncio
+    import threading
+
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    try:
+        channel = asyncio.run_coroutine_threadsafe(layer.new_channel(), loop).result(5)
+        waiting = asyncio.run_coroutine_threadsafe(layer.receive(channel), loop)  # a consumer waiting
+        body = APIClient().get("/api/v1/health").json()
+        assert body["checks"]["channel_layer"]["status"] == "ok", body
+        asyncio.run_coroutine_threadsafe(layer.send(channel, {"type": "ping"}), loop).result(5)
+        assert waiting.result(5)["type"] == "ping"
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
