@@ -112,15 +112,17 @@ def test_config_is_staff_only_and_redacts_secrets(owner, operator, settings):
     assert config["TIME_ZONE"] == "UTC" and config["TASK_LEASE_TTL_S"] == settings.TASK_LEASE_TTL_S
 
 
-def test_the_health_check_does_not_disturb_a_consumer_waiting_on_the_shared_layer():
+def test_the_health_check_does_not_disturb_a_consumer_waiting_on_the_shared_layer(monkeypatch):
     """Regression: the check used to receive() on the process's shared channels_redis layer from
     its own loop; with a consumer already receiving on another loop that raised "Two event loops
     are trying to receive() on one channel layer at once!" (health said error, daphne is fine)."""
     import asyncio
     import threading
 
-    from channels.layers import get_channel_layer
+    from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
 
+    # A throwaway "shared" layer for this test, so the other tests' layer state is never touched.
+    monkeypatch.setitem(channel_layers.backends, DEFAULT_CHANNEL_LAYER, channel_layers.make_backend("default"))
     layer = get_channel_layer()
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
