@@ -2,7 +2,7 @@
 
 Webhook targets are validated twice: when a rule is saved (``validate_webhook_url``) and again
 at delivery, where the address that passed the check is the one connected to
-(``alerts_app.webhooks``: no second DNS lookup, so no rebinding). Private, loopback and
+(``mofsim_site.webhooks``: no second DNS lookup, so no rebinding). Private, loopback and
 link-local addresses are refused unless ``WEBHOOK_ALLOW_PRIVATE`` is set (an on-premise
 operator's choice), so a user cannot make the server probe its own network. Webhook bodies are
 signed with the rule's secret.
@@ -11,7 +11,7 @@ signed with the rule's secret.
 from django.conf import settings
 from django.core.mail import send_mail
 
-from alerts_app import webhooks
+from mofsim_site import webhooks
 
 
 class TransportError(Exception):
@@ -20,9 +20,7 @@ class TransportError(Exception):
 
 def validate_webhook_url(url: str) -> str:
     try:
-        webhooks.check_url(url)
-        if not settings.WEBHOOK_ALLOW_PRIVATE:
-            webhooks.resolve(url)
+        webhooks.validate_url(url)
     except webhooks.WebhookError as exc:
         raise TransportError(str(exc)) from exc
     return url

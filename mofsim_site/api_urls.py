@@ -3,6 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from mofsim_site.api import system
 from mofsim_site.api.auth import LoginView, LogoutView, PersonalTokenView, RefreshView
 
 app_name = "api"
@@ -12,6 +13,10 @@ urlpatterns = [
     path("auth/refresh", RefreshView.as_view(), name="refresh"),
     path("auth/logout", LogoutView.as_view(), name="logout"),
     path("auth/token", PersonalTokenView.as_view(), name="personal-token"),
+    path("health", system.Health.as_view(), name="health"),
+    path("system/gpus", system.SystemGpus.as_view(), name="system-gpus"),
+    path("system/queue", system.SystemQueue.as_view(), name="system-queue"),
+    path("system/config", system.SystemConfig.as_view(), name="system-config"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"),

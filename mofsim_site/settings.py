@@ -6,6 +6,7 @@ the ``AWS_*`` variables switch to PostgreSQL, a Redis/RabbitMQ server and S3 sto
 code path changing. Every variable read here is listed in ``.env.example``.
 """
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -14,6 +15,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from mofsim_site import embedded_redis
+from mofsim_site import logging as mofsim_logging
 from mofsim_site.database_url import parse_database_url
 from mofsim_site.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
@@ -69,6 +71,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "mofsim_site.middleware.RequestIdMiddleware",
     "mofsim_site.middleware.BodyLimitMiddleware",
+    "mofsim_site.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -148,7 +151,7 @@ DRAMATIQ_BROKER = {
     ],
 }
 DRAMATIQ_TASKS_DATABASE = "default"
-DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "callbacks"]  # tasks_app.callbacks: the callback actor
 
 # The cache (DRF throttle counters) lives in Redis, so every web process shares one count.
 CACHES = {
@@ -236,6 +239,11 @@ SPECTACULAR_SETTINGS = {
         "NodeStatusEnum": "nodes_app.choices.NodeStatus",
         "ValidationStatusEnum": "models_app.choices.ValidationStatus",
     },
+    # + the SSE log stream, a plain async view drf-spectacular cannot introspect
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tasks_app.api.stream_schema.add_stream_path",
+    ],
 }
 
 # --- Files --------------------------------------------------------------------------------------
@@ -325,6 +333,17 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# --- Operations (issue 14): health deadline, /metrics access, structured logs --------------------
+HEALTH_CHECK_TIMEOUT_S = env_float("HEALTH_CHECK_TIMEOUT_S", 3.0)
+# Server-sent log streams (tasks_app.api.stream): database poll period, lifetime of one stream.
+SSE_POLL_S = env_float("SSE_POLL_S", 0.5)
+SSE_MAX_SECONDS = env_int("SSE_MAX_SECONDS", 3600)
+# /metrics (mofsim_site.metrics): a bearer token and/or client networks; neither set = always 403.
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+METRICS_ALLOWED_NETS = [str(ipaddress.ip_network(n, strict=False)) for n in env_list("METRICS_ALLOWED_NETS")]
+# Per-task callbacks (tasks_app.callbacks): attempts per event, first retry delay (doubles).
+CALLBACK_MAX_ATTEMPTS = env_int("CALLBACK_MAX_ATTEMPTS", 5)
+CALLBACK_RETRY_BASE_S = env_float("CALLBACK_RETRY_BASE_S", 10.0)
 
 # --- i18n, security -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -358,3 +377,11 @@ LOGGING = {
         "django.channels.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+# Structured logs, request/task context, daily rotation (mofsim_site.logging; docs/operations.md).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+LOG_FILE = env_str("LOG_FILE")
+LOG_DIR = env_str("LOG_DIR") or (str(WORKDIR / "logs") if LOG_FILE else "")
+LOGGING = mofsim_logging.configure(
+    LOGGING, fmt=LOG_FORMAT, log_file=LOG_FILE, log_dir=LOG_DIR, backup_days=env_int("LOG_BACKUP_DAYS", 30),
+    log_requests=env_bool("LOG_REQUESTS", LOG_FORMAT == "json"),
+)  # fmt: skip

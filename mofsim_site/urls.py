@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from mofsim_site.metrics import metrics_view
 from mofsim_site.views import health
 
 admin.site.site_header = "mofsim operator console"
@@ -9,6 +10,7 @@ admin.site.site_title = "mofsim admin"
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -6,6 +6,8 @@ class TasksAppConfig(AppConfig):
     verbose_name = "Tasks"
 
     def ready(self):
-        from tasks_app.executors import register_kinds  # app registry must be ready first
+        from tasks_app import callbacks  # app registry must be ready first
+        from tasks_app.executors import register_kinds
 
         register_kinds()
+        callbacks.connect()

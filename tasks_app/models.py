@@ -163,3 +163,43 @@ class TaskArtifact(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["task", "attempt", "name"], name="unique_task_attempt_artifact")]
+
+
+class TaskCallback(models.Model):
+    """Where to POST a task's state changes (issue 14): set at submit, delivered by
+    ``tasks_app.callbacks`` on the service worker. The secret signs the body; it is shown once."""
+
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, primary_key=True, related_name="callback")
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=list, help_text="states that trigger a POST")
+    secret = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"callback of {self.task_id} → {self.url}"
+
+
+class CallbackDelivery(models.Model):
+    """One attempt to deliver one event of a task's callback (the delivery log)."""
+
+    class Outcome(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        RETRYING = "retrying", "Failed, will retry"
+        FAILED = "failed", "Failed, gave up"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="callback_deliveries")
+    delivery_id = models.UUIDField(help_text="same for every attempt of one event (X-Mofsim-Delivery)")
+    event = models.CharField(max_length=12, help_text="the state entered")
+    attempt = models.IntegerField()
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    status_code = models.IntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.IntegerField()
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.event} attempt {self.attempt}: {self.outcome}"

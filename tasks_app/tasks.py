@@ -11,6 +11,7 @@ import dramatiq
 from django.conf import settings
 
 from models_app import cache
+from mofsim_site.logging import bind
 from tasks_app import worker_context
 from tasks_app.runner import execute_task
 from tasks_app.scheduler import claim_next_task
@@ -27,6 +28,7 @@ def run_next_task(hint_task_id: str) -> None:
     if task is not None:
         worker_context.set_current_lease(Lease.of(task))
         try:
-            execute_task(task, device=worker_context.device())
+            with bind(task_id=task.pk):  # every record of this attempt carries the task id
+                execute_task(task, device=worker_context.device())
         finally:
             worker_context.set_current_lease(None)

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from mofsim_site import executors
 from mofsim_site.api.errors import Conflict
+from tasks_app.api.callbacks import TaskSubmitRequestSerializer, TaskSubmitResponseSerializer
 from tasks_app.api.serializers import (
     TaskArtifactSerializer,
     TaskDetailSerializer,
@@ -21,7 +22,6 @@ from tasks_app.api.serializers import (
     TaskMetricPointSerializer,
     TaskResultSerializer,
     TaskSerializer,
-    TaskSubmitSerializer,
     TaskTypeSerializer,
 )
 from tasks_app.archive import artifact_response
@@ -69,8 +69,8 @@ class TaskTypeList(APIView):
 
 class TaskSubmit(APIView):
     @extend_schema(
-        request=TaskSubmitSerializer,
-        responses={201: TaskDetailSerializer},
+        request=TaskSubmitRequestSerializer,
+        responses={201: TaskSubmitResponseSerializer},
         parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=SIMULATION_KINDS)],
     )
     def post(self, request, kind):
@@ -80,7 +80,7 @@ class TaskSubmit(APIView):
             # Training kinds go through /jobs, which resolves datasets the user may read; here
             # a body could name any dataset by id (its DatasetRefField trusts the jobs API).
             raise NotFound(f"{kind} is a training job: submit it at /api/v1/jobs")
-        body = TaskSubmitSerializer(data=request.data, context={"request": request, "kind": kind})
+        body = TaskSubmitRequestSerializer(data=request.data, context={"request": request, "kind": kind})
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
@@ -98,7 +98,9 @@ class TaskSubmit(APIView):
                 priority=data["priority"],
                 time_limit_s=data.get("time_limit_s"),
             )
-        return Response(TaskDetailSerializer(task, context={"request": request}).data, status=status.HTTP_201_CREATED)
+            secret = body.attach_callback(task)
+        context = {"request": request, "generated_secret": secret}
+        return Response(TaskSubmitResponseSerializer(task, context=context).data, status=status.HTTP_201_CREATED)
 
 
 class TaskList(generics.ListAPIView):

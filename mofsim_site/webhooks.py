@@ -1,5 +1,9 @@
 """Webhook delivery: resolve once, check every address, connect to the checked one, sign the body.
 
+Shared plumbing: alert webhooks (``alerts_app.transports``) and per-task callbacks
+(``tasks_app.callbacks``) both go through here, so the SSRF rules and the signature are written
+once.
+
 DNS rebinding: checking a name and then letting an HTTP client resolve it again lets a hostile
 DNS server answer "public" to the check and "10.0.0.5" to the connection. Here the name is
 resolved exactly once, every address it gave must be public (unless ``WEBHOOK_ALLOW_PRIVATE``),
@@ -8,7 +12,8 @@ and, for https, in SNI and certificate verification — so the certificate is st
 the name.
 
 Signature (docs/security.md has a verification snippet): ``X-Mofsim-Signature: t=<unix ts>,v1=<hex>``
-where ``v1 = HMAC-SHA256(rule.secret, f"{t}.{body}")`` over the exact body bytes sent.
+where ``v1 = HMAC-SHA256(secret, f"{t}.{body}")`` over the exact body bytes sent (the alert rule's
+or the task callback's secret).
 """
 
 import hashlib
@@ -47,6 +52,15 @@ def check_url(url: str):
     return parsed
 
 
+def validate_url(url: str) -> str:
+    """The check made when a target is saved: the URL's shape, and (unless private targets are
+    allowed) that its host resolves only to public addresses. Delivery checks again."""
+    check_url(url)
+    if not settings.WEBHOOK_ALLOW_PRIVATE:
+        resolve(url)
+    return url
+
+
 def resolve(url: str) -> str:
     """The one address to connect to for ``url``: resolved once, every answer checked."""
     parsed = check_url(url)
@@ -65,7 +79,7 @@ def resolve(url: str) -> str:
     return str(addresses[0])
 
 
-def post(url: str, payload: dict, secret: str) -> int:
+def post(url: str, payload: dict, secret: str, extra_headers: dict | None = None) -> int:
     """POST ``payload`` as signed JSON to the checked address of ``url``; returns the status."""
     parsed = check_url(url)
     address = resolve(url)
@@ -77,6 +91,7 @@ def post(url: str, payload: dict, secret: str) -> int:
         "Content-Type": "application/json",
         "User-Agent": "mofsim-webhook/1",
         SIGNATURE_HEADER: signature(secret, int(time.time()), body),
+        **(extra_headers or {}),
     }
     if parsed.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
