@@ -51,8 +51,11 @@ def upload_artifact(server: str, task_id, node_name: str, token: str, path: Path
     with open(path, "rb") as fh:
         response = requests.post(
             f"{server.rstrip('/')}/api/v1/jobs/{task_id}/artifacts",
-            headers={"Authorization": f"Node {token}", "X-Node-Name": node_name,
-                     **({"X-Mofsim-Lease": lease_token} if lease_token else {})},  # fmt: skip
+            headers={
+                "Authorization": f"Node {token}",
+                "X-Node-Name": node_name,
+                **({"X-Mofsim-Lease": lease_token} if lease_token else {}),
+            },  # fmt: skip
             files={"file": (Path(path).name, fh)},
             data={"sha256": sha},
             timeout=timeout,

@@ -72,7 +72,6 @@ def send_heartbeat(name: str, token: str, facts: dict) -> None:
         return
     from django.db import close_old_connections
 
-
     close_old_connections()
     try:
         node = authenticate_node(name, token)

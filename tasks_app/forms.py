@@ -17,9 +17,7 @@ from tasks_app.services import enqueue_task
 class TaskSubmitForm(forms.Form):
     kind = forms.ChoiceField(label="Task type")
     structure = forms.ModelChoiceField(queryset=Structure.objects.none(), required=False)
-    model = forms.ModelChoiceField(
-        queryset=MLModel.objects.usable(), to_field_name="name", required=False
-    )
+    model = forms.ModelChoiceField(queryset=MLModel.objects.usable(), to_field_name="name", required=False)
     preset = forms.ChoiceField(choices=[(p, p) for p in PRESET_CHOICES], initial="quick")
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.NORMAL)
     params = forms.CharField(

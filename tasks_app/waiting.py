@@ -35,9 +35,11 @@ def wait_reason(task: Task, now=None) -> str | None:
     if n_online == 0:
         return "no worker node is online; it starts when one comes up"
     busy = Task.objects.filter(status__in=HELD, node__in=online).values("node").distinct().count()
-    ahead = Task.objects.filter(status=S.QUEUED).filter(
-        Q(priority__gt=task.priority) | Q(priority=task.priority, queued_at__lt=task.queued_at)
-    ).count()
+    ahead = (
+        Task.objects.filter(status=S.QUEUED)
+        .filter(Q(priority__gt=task.priority) | Q(priority=task.priority, queued_at__lt=task.queued_at))
+        .count()
+    )
     if busy >= n_online:
         return f"all {n_online} online worker(s) are busy; {ahead} queued task(s) ahead of it"
     return (f"{n_online - busy} worker(s) idle, {ahead} task(s) ahead; its wake-up is re-sent by housekeeping "

@@ -88,7 +88,6 @@ class JobSandbox:
                     f"fetched {role} dataset {ref.get('name', '')} via signed URL ({dest.stat().st_size} bytes)"
                 )
             else:
-
                 dataset = TrainingDataset.objects.filter(pk=ref["dataset"]).first()
                 if dataset is None:
                     raise ExecutorError(f"{role}: dataset {ref['dataset']} no longer exists")
@@ -105,8 +104,14 @@ class JobSandbox:
         for path in sorted(p for p in self.outputs.iterdir() if p.is_file()):
             if self.remote:
                 try:
-                    body = transfer.upload_artifact(self.server, self.task_id, self.node_name, self.node_token, path,
-                                                    lease_token=getattr(self.report, "lease_token", None))
+                    body = transfer.upload_artifact(
+                        self.server,
+                        self.task_id,
+                        self.node_name,
+                        self.node_token,
+                        path,
+                        lease_token=getattr(self.report, "lease_token", None),
+                    )
                 except (transfer.TransferError, OSError) as exc:
                     raise ExecutorError(str(exc)) from exc
                 delivered[path.name] = {k: body[k] for k in ("sha256", "size_bytes") if k in body}
@@ -140,7 +145,6 @@ def run_train_mace(atoms, calculator, params, report) -> dict:
 
     base_path = None
     if params.get("base_model"):
-
         base = MLModel.objects.filter(name=params["base_model"], family="mace").first()
         if base is None or not base.model_path:
             raise ExecutorError(f"base model {params['base_model']!r} is not a MACE model with a file")
@@ -153,7 +157,6 @@ def run_train_mace(atoms, calculator, params, report) -> dict:
         result["transfer"] = "http" if box.remote else "local"
         registered = result["artifacts"].get("model.model", {}).get("registered_model")
         if not box.remote:
-
             task = Task.objects.get(pk=box.task_id)
             registered = register_trained_model(task, Path(report.workdir) / "model.model")
         result["registered_model"] = registered

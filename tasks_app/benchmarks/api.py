@@ -5,7 +5,6 @@ do not leak. Bad input is a 400 naming the field (``kind``, ``model``, ``structu
 ``structures``, ``params``, ``preset``, ``runs``).
 """
 
-
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes

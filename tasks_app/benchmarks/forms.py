@@ -1,6 +1,5 @@
 """The "new benchmark run" form: a thin shell over ``services.create_benchmark_run``."""
 
-
 from django import forms
 from rest_framework.exceptions import ParseError, ValidationError
 
@@ -31,9 +30,7 @@ def _first_message(errors) -> str:
 
 class BenchmarkForm(forms.Form):
     kind = forms.ChoiceField(label="Task type")
-    model = forms.ModelChoiceField(
-        queryset=MLModel.objects.usable(), to_field_name="name"
-    )
+    model = forms.ModelChoiceField(queryset=MLModel.objects.usable(), to_field_name="name")
     structure_set = forms.ChoiceField(required=False, help_text="a MOFSimBench set or one of yours")
     structures = forms.ModelMultipleChoiceField(
         queryset=Structure.objects.none(), required=False, help_text="…or pick structures (leave the set empty)"

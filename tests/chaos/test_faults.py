@@ -275,5 +275,7 @@ def test_a_slow_model_load_does_not_get_a_live_worker_declared_dead(launchers, o
     wait_status(task, S.COMPLETED, S.FAILED, timeout=300)
     assert_one_true_result(task, owner)
     assert task.attempts == 1, "the worker was declared dead while loading the model"
-    print(f"slow model load: {task.wall_time_s:.1f} s from start to result (lease TTL {FAST['TASK_LEASE_TTL_S']} s), "
-          f"1 attempt")
+    print(
+        f"slow model load: {task.wall_time_s:.1f} s from start to result (lease TTL {FAST['TASK_LEASE_TTL_S']} s), "
+        f"1 attempt"
+    )
