@@ -7,8 +7,9 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
+from nodes_app import commands
 from nodes_app.choices import NodeStatus
-from nodes_app.models import WorkerNode
+from nodes_app.models import NodeCommand, WorkerNode
 from nodes_app.services import set_enabled
 
 
@@ -49,7 +50,7 @@ class WorkerNodeAdmin(admin.ModelAdmin):
         "gpu_utilization",
         "status",
     ]
-    actions = ["enable_nodes", "disable_nodes", "issue_tokens"]
+    actions = ["enable_nodes", "disable_nodes", "issue_tokens", "unload_models"]
 
     @admin.display(description="GPU memory")
     def memory(self, obj):
@@ -84,3 +85,21 @@ class WorkerNodeAdmin(admin.ModelAdmin):
         for node in queryset:
             token = node.issue_token()
             self.message_user(request, f"{node.name}: MOFSIM_NODE_TOKEN={token}", messages.WARNING)
+
+    @admin.action(description="Unload every model (free GPU memory)")
+    def unload_models(self, request, queryset):
+        try:
+            sent = commands.request(NodeCommand.Action.UNLOAD, "", list(queryset.values_list("name", flat=True)),
+                                    request.user)  # fmt: skip
+        except commands.CommandError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, f"unload sent to {len(sent)} node(s); they act within a heartbeat")
+
+
+@admin.register(NodeCommand)
+class NodeCommandAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "node", "action", "model_name", "state", "message", "requested_by"]
+    list_filter = ["state", "action"]
+    list_select_related = ["node", "requested_by"]
+    raw_id_fields = ["node", "requested_by"]

@@ -20,6 +20,7 @@ import requests
 from models_app import cache
 from models_app.loaders import package_versions
 from mofsim_site.worker_config import worker_config
+from nodes_app.commands import CommandRunner
 from nodes_app.services import BadNodeToken, authenticate_node, record_heartbeat
 from tasks_app import worker_context
 
@@ -87,11 +88,13 @@ class HeartbeatThread(threading.Thread):
         super().__init__(name="mofsim-heartbeat", daemon=True)
         self.node_name, self.token, self.device, self.interval_s = name, token, device, interval_s
         self.stopped = threading.Event()
+        self.commands = CommandRunner(name, device)  # operators' load/unload requests
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval_s):
             try:
                 send_heartbeat(self.node_name, self.token, collect_facts(self.device))
+                self.commands.poll()
             except Superseded:
                 logger.error("%s: a newer worker owns this node; this orphaned process stops", self.node_name)
                 os.kill(os.getpid(), signal.SIGTERM)  # dramatiq's graceful stop; our writes are fenced anyway

@@ -64,3 +64,38 @@ class WorkerNode(models.Model):
     def is_alive(self) -> bool:
         age = self.seconds_since_heartbeat
         return age is not None and age <= settings.NODE_OFFLINE_AFTER_S and self.status == NodeStatus.ONLINE
+
+
+class NodeCommand(models.Model):
+    """An operator's request that a node load or unload a model (its per-process cache).
+
+    Written by the API/admin, picked up by the node's worker between heartbeats and run in a
+    thread of its own (a load can take a minute; heartbeats and the running task go on), then
+    marked done or failed with a message. The node page shows the result through the worker's
+    next heartbeat (``loaded_models``).
+    """
+
+    class Action(models.TextChoices):
+        LOAD = "load", "Load"
+        UNLOAD = "unload", "Unload"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    node = models.ForeignKey(WorkerNode, on_delete=models.CASCADE, related_name="commands")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    model_name = models.CharField(max_length=100, blank=True, help_text="empty with unload: every model")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    message = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.model_name or 'all'} on {self.node}"

@@ -32,13 +32,22 @@ OPERATION = {
     "security": [{"jwtAuth": []}, {"tokenAuth": []}, {"cookieAuth": []}],
     "responses": {
         "200": {"description": "event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-        "400": {"description": "bad Last-Event-ID / after"},
-        "401": {"description": "not authenticated"},
-        "404": {"description": "no such task, or not yours"},
     },
+}
+ERRORS = {
+    "400": "bad Last-Event-ID / after",
+    "401": "not authenticated",
+    "403": "not allowed",
+    "404": "no such task, or not yours",
+    "429": "throttled",
 }
 
 
 def add_stream_path(result, generator, request, public):
-    result.setdefault("paths", {})[PATH] = {"get": OPERATION}
+    """Add the operation, with the API's one error shape (the ``Error`` component) for each error status."""
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    operation = {**OPERATION, "responses": {**OPERATION["responses"]}}
+    for status, description in ERRORS.items():
+        operation["responses"][status] = {"description": description, "content": error_body}
+    result.setdefault("paths", {})[PATH] = {"get": operation}
     return result
