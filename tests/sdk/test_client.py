@@ -50,9 +50,9 @@ def test_it_runs_a_task_end_to_end(live_server, owner, emt, worker, cu_cif, tmp_
     assert again.wait(timeout=60, poll=0.2).status == "COMPLETED"
 
 
-def test_the_task_object_streams_logs_by_polling_while_a_worker_runs(live_server, owner, emt, worker, cu_structure):
-    """The server in this branch has no SSE endpoint (404): stream_logs falls back to ?after= polling
-    and must deliver every line exactly once, in order, and stop when the task ends."""
+def test_the_task_object_streams_logs_while_a_worker_runs(live_server, owner, emt, worker, cu_structure):
+    """stream_logs reads the SSE endpoint (tests/sdk/test_sse.py covers its polling fallback and
+    resume) and must deliver every line exactly once, in order, and stop when the task ends."""
     client = Client(live_server.url, "owner", "owner-pass-123")
     task = client.submit("optimization", cu_structure.pk, model="emt", preset="quick")
     streamed = list(task.stream_logs(poll=0.1))
