@@ -78,9 +78,10 @@ def bwrap_argv(bwrap: str, input_file: Path, output_dir: Path, args: list[str]) 
         "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
         "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "CUDA_VISIBLE_DEVICES", "",
         "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+        # /tmp first: the binds below may lie under it (a checkout or venv in /tmp) and must not be hidden
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
         "--symlink", "usr/bin", "/bin", *_ro(ETC_FILES), *_ro(python_dirs),
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--dir", "/sandbox/app", *code,
         "--ro-bind", str(input_file), f"/sandbox/in/{input_file.name}",
         "--bind", str(output_dir), "/sandbox/out",
