@@ -27,12 +27,16 @@ S = TaskStatus
 
 
 def renew(lease: Lease, now=None) -> str:
-    """Extend ``lease``; ``"held"``, or why not: ``"cancelled"``, ``"lost"`` (another attempt/queue)."""
+    """Extend ``lease``; ``"held"``, or why not: ``"cancelled"``, ``"lost"`` (another attempt/queue),
+    ``"unseen"`` (this connection cannot see the row: a claim not yet committed, as in an inline run
+    inside a caller's transaction; the keeper keeps polling rather than stop a task it cannot judge)."""
     now = now or timezone.now()
     expires = now + timedelta(seconds=settings.TASK_LEASE_TTL_S)
     if Task.objects.filter(pk=lease.task_id, lease_token=lease.token, status__in=HELD).update(lease_expires_at=expires):
         return "held"
     status = Task.objects.filter(pk=lease.task_id).values_list("status", flat=True).first()
+    if status is None:
+        return "unseen"
     return "cancelled" if status == S.CANCELLED else "lost"
 
 
@@ -106,7 +110,7 @@ class LeaseKeeper(threading.Thread):
                     logger.warning("lease renewal for task %s failed; retrying", self.lease.task_id, exc_info=True)
                     drop_connection()
                     continue
-                if state != "held":
+                if state not in ("held", "unseen"):
                     self.lost = state
                     return
         finally:
