@@ -114,32 +114,55 @@ class HousekeepingThread(threading.Thread):
         connection.close()
 
 
-def supervise(specs: list[WorkerSpec], housekeeping, stop, poll_s: float = 0.5, housekeeping_every_s=None):
-    """Run until ``stop()`` is true: restart dead children (and kill what they left), run housekeeping."""
-    procs = {spec.node_name: start_worker(spec) for spec in specs}
-    keeper = None
-    if housekeeping:
-        keeper = HousekeepingThread(housekeeping, housekeeping_every_s or settings.HOUSEKEEPING_INTERVAL_S)
-        keeper.start()
-    try:
-        while not stop():
-            for spec in specs:
-                proc = procs[spec.node_name]
-                if proc.poll() is not None:
-                    signal_group(proc, signal.SIGKILL)  # whatever the dead child left behind
-                    print(f"worker {spec.node_name} exited with {proc.returncode}; restarting", flush=True)
-                    time.sleep(1)
-                    procs[spec.node_name] = start_worker(spec)
-            time.sleep(poll_s)
-    finally:
-        if keeper is not None:
-            keeper.stopped.set()
-        for proc in procs.values():
+class Supervisor:
+    """The launcher's loop: start one child per spec, restart any that dies, stop them all.
+
+    Housekeeping passes run in a ``HousekeepingThread`` of their own: however long a pass takes
+    (a big backlog, a slow database), this loop goes on polling its children every ``poll_s``."""
+
+    def __init__(self, specs: list[WorkerSpec], housekeeping=None, poll_s: float = 0.5, housekeeping_every_s=None):
+        self.specs, self.housekeeping, self.poll_s = specs, housekeeping, poll_s
+        self.housekeeping_every_s = housekeeping_every_s or settings.HOUSEKEEPING_INTERVAL_S
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def run(self, stop) -> None:
+        """Run until ``stop()`` is true."""
+        self.procs = {spec.node_name: start_worker(spec) for spec in self.specs}
+        keeper = None
+        if self.housekeeping:
+            keeper = HousekeepingThread(self.housekeeping, self.housekeeping_every_s)
+            keeper.start()
+        try:
+            while not stop():
+                self.restart_dead()
+                time.sleep(self.poll_s)
+        finally:
+            if keeper is not None:
+                keeper.stopped.set()
+            self.stop_all()
+
+    def restart_dead(self) -> None:
+        """Restart every child that exited, after killing whatever its process group left."""
+        for spec in self.specs:
+            proc = self.procs[spec.node_name]
+            if proc.poll() is not None:
+                signal_group(proc, signal.SIGKILL)  # whatever the dead child left behind
+                print(f"worker {spec.node_name} exited with {proc.returncode}; restarting", flush=True)
+                time.sleep(1)
+                self.procs[spec.node_name] = start_worker(spec)
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
             signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + 20
-        for proc in procs.values():
+        for proc in self.procs.values():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 pass
             signal_group(proc, signal.SIGKILL)
+
+
+def supervise(specs: list[WorkerSpec], housekeeping, stop, poll_s: float = 0.5, housekeeping_every_s=None):
+    """Run until ``stop()`` is true: restart dead children (and kill what they left), run housekeeping."""
+    Supervisor(specs, housekeeping, poll_s, housekeeping_every_s).run(stop)

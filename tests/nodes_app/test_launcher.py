@@ -1,12 +1,15 @@
 """The launcher plans one pinned worker per GPU (or one CPU worker) and really starts them."""
 
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
-from nodes_app.launcher import plan_workers, worker_command
+from nodes_app.launcher import Supervisor, WorkerSpec, plan_workers, worker_command
 from nodes_app.models import WorkerNode
 from tests.conftest import wait_for
 
@@ -59,3 +62,38 @@ def test_the_launcher_starts_a_worker_that_registers_and_heartbeats(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_a_dead_worker_is_restarted_while_a_slow_housekeeping_pass_runs():
+    """Housekeeping runs beside the supervision loop: a pass that takes minutes (a huge backlog,
+    a slow database) must not delay restarting a worker that died."""
+    from django.conf import settings
+
+    in_pass, release = threading.Event(), threading.Event()
+
+    def slow_pass():
+        in_pass.set()
+        release.wait(300)
+        return {}
+
+    env = {"CUDA_VISIBLE_DEVICES": "", "DJANGO_SETTINGS_MODULE": "tests.launcher_settings",
+           "MOFSIM_TEST_DB": str(settings.DATABASES["default"]["NAME"])}  # fmt: skip
+    spec = WorkerSpec("ci-slow-hk/service", None, env, queues=("service",), is_node=False)
+    supervisor = Supervisor([spec], slow_pass, poll_s=0.1, housekeeping_every_s=0.1)
+    stopping = threading.Event()
+    loop = threading.Thread(target=supervisor.run, args=(stopping.is_set,), daemon=True)
+    loop.start()
+    try:
+        assert in_pass.wait(60), "the housekeeping pass should have started"
+        first = wait_for(lambda: supervisor.procs.get(spec.node_name), timeout=30)
+        os.killpg(first.pid, signal.SIGKILL)
+        second = wait_for(lambda: supervisor.procs[spec.node_name] is not first and supervisor.procs[spec.node_name],
+                          timeout=30)  # fmt: skip
+        assert first.poll() is not None and second.poll() is None
+        assert not release.is_set() and loop.is_alive()  # restarted while the pass was still running
+    finally:
+        release.set()
+        stopping.set()
+        loop.join(timeout=60)
+    assert not loop.is_alive() and second.poll() is not None  # stopping ends the children too
