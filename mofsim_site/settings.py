@@ -320,6 +320,21 @@ TASK_LEASE_POLL_S = env_float("TASK_LEASE_POLL_S", 0.5)
 # A task queued longer than this shows why it waits (no node online, all busy, model disabled).
 TASK_WAIT_EXPLAIN_AFTER_S = env_int("TASK_WAIT_EXPLAIN_AFTER_S", 10)
 HOUSEKEEPING_INTERVAL_S = env_float("HOUSEKEEPING_INTERVAL_S", 15.0)
+# One housekeeping pass is bounded whatever the backlog (docs/operations.md "Housekeeping"): each
+# step stops at its row limit or when the pass has used HOUSEKEEPING_PASS_BUDGET_S; the rest waits
+# for the next pass. At most HOUSEKEEPING_RESEND_MAX wake-ups are re-sent a pass (never more than
+# the broker is missing), and rows are deleted HOUSEKEEPING_BATCH_ROWS at a time.
+HOUSEKEEPING_PASS_BUDGET_S = env_float("HOUSEKEEPING_PASS_BUDGET_S", 5.0)
+HOUSEKEEPING_RESEND_MAX = env_int("HOUSEKEEPING_RESEND_MAX", 500)
+HOUSEKEEPING_BATCH_ROWS = env_int("HOUSEKEEPING_BATCH_ROWS", 1000)
+# Row retention (tasks_app.retention): log lines, metric points, attempt history and callback
+# deliveries of tasks finished more than TASK_ROW_RETENTION_DAYS ago are deleted (the task row and
+# its result stay; task.log and metrics.json stay among the artifacts); 0 keeps them forever.
+# Artifacts (files and rows) of tasks finished more than TASK_ARTIFACT_RETENTION_DAYS ago; 0 keeps.
+# Finished Dramatiq message rows (django_dramatiq's admin table) older than DRAMATIQ_MESSAGE_RETENTION_S.
+TASK_ROW_RETENTION_DAYS = env_int("TASK_ROW_RETENTION_DAYS", 30)
+TASK_ARTIFACT_RETENTION_DAYS = env_int("TASK_ARTIFACT_RETENTION_DAYS", 0)
+DRAMATIQ_MESSAGE_RETENTION_S = env_int("DRAMATIQ_MESSAGE_RETENTION_S", 3600)
 WORKER_GPUS = env_list("WORKER_GPUS")  # empty = detect with torch.cuda at launch
 # Remote nodes (MOFSIM_SERVER_URL set) delete their least recently used downloaded inputs beyond this.
 NODE_CACHE_MAX_BYTES = env_int("NODE_CACHE_MAX_BYTES", 50 * 1024**3)

@@ -10,6 +10,7 @@ over by ``expire_leases``, however healthy the node name's heartbeat looks.
 
 import logging
 import threading
+import time
 from datetime import timedelta
 from functools import partial
 
@@ -54,11 +55,16 @@ def fail_over(task: Task, why: str) -> str:
     return S.QUEUED
 
 
-def fail_over_all(tasks, why: str) -> int:
-    """``fail_over`` each task (skipping those that moved on); wake-ups are sent after commit."""
+def fail_over_all(tasks, why: str, deadline: float | None = None) -> int:
+    """``fail_over`` each task (skipping those that moved on); wake-ups are sent after commit.
+
+    With ``deadline`` (a ``time.monotonic()`` value) it stops there; what is left stays held
+    with its expired lease and is failed over by the next pass."""
 
     moved = 0
     for task in tasks:
+        if deadline is not None and time.monotonic() >= deadline:
+            break
         try:
             with transaction.atomic():
                 if fail_over(task, why) == S.QUEUED:
@@ -69,15 +75,18 @@ def fail_over_all(tasks, why: str) -> int:
     return moved
 
 
-def expire_leases(now=None, limit: int = 100) -> int:
-    """Fail over up to ``limit`` attempts whose lease ran out (a bounded housekeeping step)."""
+def expire_leases(now=None, limit: int = 100, deadline: float | None = None) -> int:
+    """Fail over up to ``limit`` attempts whose lease ran out (a bounded housekeeping step).
+
+    Only held tasks have a ``lease_expires_at`` (terminal and re-queued ones clear it), so this
+    reads the head of that column's index, however many tasks there are."""
     now = now or timezone.now()
     expired = Task.objects.filter(status__in=HELD, lease_expires_at__lt=now).order_by("lease_expires_at")[:limit]
     tasks = list(expired.select_related("node"))
     for task in tasks:
         where = f" on {task.node.name}" if task.node_id else ""
         logger.warning("task %s: lease of attempt %s%s expired", task.pk, task.attempts, where)
-    return fail_over_all(tasks, "the worker stopped renewing its lease")
+    return fail_over_all(tasks, "the worker stopped renewing its lease", deadline)
 
 
 def release_node_tasks(node, why: str) -> int:

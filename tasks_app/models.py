@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from mofsim_site.querysets import OwnedQuerySet
 from tasks_app.choices import TERMINAL, Priority, TaskStatus
@@ -74,12 +75,25 @@ class Task(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    rows_pruned_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="when retention deleted its log, metric and attempt rows"
+    )
 
     objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "-priority", "queued_at"], name="task_claim_idx")]
+        indexes = [
+            models.Index(fields=["status", "-priority", "queued_at"], name="task_claim_idx"),
+            # Housekeeping reads only the head of these (LIMITed, in index order), so a pass costs
+            # the same with 100 or 100 000 queued tasks and 1M finished ones (tasks_app.reconciler,
+            # tasks_app.retention).
+            models.Index(fields=["wakeup_sent_at"], condition=Q(status="QUEUED"), name="task_wakeup_idx"),
+            models.Index(
+                fields=["finished_at"], condition=Q(rows_pruned_at__isnull=True, finished_at__isnull=False),
+                name="task_unpruned_idx",
+            ),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.kind} {str(self.id)[:8]} ({self.status})"
