@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from mofsim_site.querysets import OwnedQuerySet
 from tasks_app.choices import TERMINAL, Priority, TaskStatus
@@ -79,7 +80,14 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "-priority", "queued_at"], name="task_claim_idx")]
+        indexes = [
+            models.Index(fields=["status", "-priority", "queued_at"], name="task_claim_idx"),
+            # Fair share counts only the held rows (a few per GPU), whatever the history.
+            models.Index(fields=["owner"], condition=Q(status__in=["ASSIGNED", "RUNNING"]), name="task_held_owner_idx"),
+            # Newest-first lists (API, pages, admin) of one owner or one state at 1M rows.
+            models.Index(fields=["owner", "-created_at"], name="task_owner_recent_idx"),
+            models.Index(fields=["status", "-created_at"], name="task_status_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {str(self.id)[:8]} ({self.status})"
