@@ -9,14 +9,14 @@ Cost is independent of history (issue 12): the head of the queue comes from the 
 states, so neither reads finished rows. Each claim then locks one ranked candidate with
 ``SELECT … FOR UPDATE SKIP LOCKED`` and moves it QUEUED → ASSIGNED through ``transition`` in
 the same transaction: concurrent claimers skip a row another claimer holds instead of waiting
-for its commit, and the conditional UPDATE still decides. SQLite has no row locks (Django drops
-the clause there); it serialises writers, so the conditional UPDATE alone is the arbiter and a
-lost race moves on to the next candidate, as before. A redelivered message therefore never runs
+for its commit, and the conditional UPDATE still decides. SQLite has no row locks; it
+serialises writers, so there the conditional UPDATE alone is the arbiter and a lost race moves
+on to the next candidate, as before. A redelivered message therefore never runs
 a task twice. The claim is a lease for one attempt: ``Lease.of(task)`` is what the worker must
 present for every later write.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 
 from tasks_app.choices import TaskStatus
@@ -82,9 +82,10 @@ def _claim(task_id, node) -> Task | None:
 
     None when another claimer holds or took the row: the caller tries its next candidate."""
     with transaction.atomic():
-        free = Task.objects.select_for_update(skip_locked=True).filter(pk=task_id, status=S.QUEUED)
-        if not list(free.values_list("pk", flat=True)):
-            return None
+        if connection.features.has_select_for_update_skip_locked:
+            free = Task.objects.select_for_update(skip_locked=True).filter(pk=task_id, status=S.QUEUED)
+            if not list(free.values_list("pk", flat=True)):
+                return None
         try:
             return transition(
                 Task(pk=task_id),
