@@ -93,6 +93,11 @@ class Task(models.Model):
                 fields=["finished_at"], condition=Q(rows_pruned_at__isnull=True, finished_at__isnull=False),
                 name="task_unpruned_idx",
             ),
+            # Fair share counts only the held rows (a few per GPU), whatever the history.
+            models.Index(fields=["owner"], condition=Q(status__in=["ASSIGNED", "RUNNING"]), name="task_held_owner_idx"),
+            # Newest-first lists (API, pages, admin) of one owner or one state at 1M rows.
+            models.Index(fields=["owner", "-created_at"], name="task_owner_recent_idx"),
+            models.Index(fields=["status", "-created_at"], name="task_status_recent_idx"),
         ]  # fmt: skip
 
     def __str__(self) -> str:

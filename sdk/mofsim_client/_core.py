@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from mofsim_client._version import API_VERSION, __version__
 from mofsim_client.sse import ServerSentEvent
@@ -101,6 +102,15 @@ def batch_item(spec: Mapping[str, Any]) -> tuple[str, JSON]:
     if spec:
         raise ValueError(f"unknown submit fields: {', '.join(sorted(spec))}")
     return kind, body
+
+
+def next_query(body: Mapping[str, Any]) -> dict[str, str] | None:
+    """The query of a list page's ``next`` link (None on the last page).
+
+    The server decides how to page (a page number, or a keyset cursor for the task list); the
+    client only follows the link, keeping the filters it carries."""
+    link = body.get("next")
+    return dict(parse_qsl(urlsplit(link).query, keep_blank_values=True)) if link else None
 
 
 def drop_none(**fields: Any) -> JSON:

@@ -101,14 +101,14 @@ class Client:
         return self._request("GET", path, params=params)
 
     def _paged(self, path: str, params: Mapping[str, Any] | None = None) -> list[JSON]:
+        """Every item of a list endpoint, following its ``next`` links (page numbers or cursors)."""
         out: list[JSON] = []
-        page = 1
-        while True:
-            body = self._get(path, {**(params or {}), "page": page})
+        query: Mapping[str, Any] | None = params
+        while query is not None:
+            body = self._get(path, query)
             out.extend(body["results"])
-            if not body.get("next"):
-                return out
-            page += 1
+            query = _core.next_query(body)
+        return out
 
     # --- structures ---------------------------------------------------------------------------
     def upload_structure(self, path: str | Path, name: str | None = None, project: str | None = None) -> JSON:

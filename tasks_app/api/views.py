@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from mofsim_site import executors
 from mofsim_site.api.errors import Conflict
+from mofsim_site.api.pagination import NewestFirstPagination
 from tasks_app.api.callbacks import TaskSubmitRequestSerializer, TaskSubmitResponseSerializer
 from tasks_app.api.serializers import (
     TaskArtifactSerializer,
@@ -105,6 +106,7 @@ class TaskSubmit(APIView):
 
 class TaskList(generics.ListAPIView):
     serializer_class = TaskSerializer
+    pagination_class = NewestFirstPagination  # cursor links; ?page=N still pages by number
 
     def get_queryset(self):
         qs = visible_tasks(self.request.user).order_by("-created_at")

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks_app", "0004_task_callbacks"),
+        ("tasks_app", "0005_scale_indexes"),
     ]
 
     operations = [

@@ -1,0 +1,393 @@
+"""Claim, fair share, admin and API costs as the task table grows (issue 12): 1k → 100k → 1M rows.
+
+Creates its own PostgreSQL database (dropped at the end unless --keep), migrates it, and fills
+``tasks_app_task`` by COPY with a realistic mix over many users and structures: ~10 % QUEUED,
+~100 tasks held by workers (skewed over a few owners, so fair share has work to do), the rest
+finished. At each size it prints, from one run on this machine:
+
+- claim latency p50/p95 (ms) and SQL statements per claim, one claimer;
+- claims/s from 8 concurrent claimer processes, and whether any task was claimed twice;
+- the ranking queries (head of queue + fair-share count), ms;
+- admin task changelist and API task list (staff and one user): SQL ms and statement count.
+
+"ms" is wall time seen by Django; "[db]" is PostgreSQL's own execution time of the same SELECTs
+(EXPLAIN ANALYZE), which a loaded machine does not inflate.
+
+Tasks claimed by the benchmark go back to QUEUED between measurements (bench bookkeeping with
+a raw UPDATE, not the state machine), so the mix and the held count stay as filled.
+
+Run (PostgreSQL + Redis; the database named in the URL is created and dropped):
+  REDIS_URL=redis://127.0.0.1:6379/4 SECRET_KEY=x .venv/bin/python bench/scale.py --quick
+  ... bench/scale.py postgres://postgres@127.0.0.1:5432/mofsim_scale --sizes 1000,100000,1000000
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("WORKDIR", tempfile.mkdtemp(prefix="mofsim-scale-"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mofsim_site.settings")
+os.environ.setdefault("REDIS_NAMESPACE", f"mofsim-scale-{os.getpid()}")
+os.environ.setdefault("SECRET_KEY", "bench-scale-not-secret")
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mofsim_scale"
+USERS = 300
+STRUCTURES = 2000
+HELD = 100  # tasks held by workers at any time: 100 GPUs
+CLAIMERS = 8
+BENCH_NODE = "scale-bench"
+COLUMNS = [
+    "id", "owner_id", "kind", "status", "priority", "structure_id", "model_id", "params", "error", "traceback",
+    "progress_step", "progress", "attempts", "created_at", "updated_at", "queued_at", "assigned_at", "started_at",
+    "finished_at", "lease_token", "lease_expires_at",
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- database lifecycle
+def admin_url(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/postgres"))
+
+
+def recreate_database(url: str, drop_only: bool = False) -> None:
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(admin_url(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+# --------------------------------------------------------------------------- fill
+def prepare():
+    """Users, structures, a superuser and the bench worker node; returns ids the fill uses."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from models_app.models import MLModel
+    from nodes_app.models import WorkerNode
+    from structures_app.models import Structure
+
+    call_command("migrate", verbosity=0)
+    User = get_user_model()
+    User.objects.bulk_create([User(username=f"user{i:04d}") for i in range(USERS)])
+    User.objects.create_superuser("scale-admin", "admin@example.org", "x")
+    owners = list(User.objects.filter(username__startswith="user").values_list("id", flat=True))
+    Structure.objects.bulk_create(
+        [
+            Structure(
+                name=f"mof-{i}",
+                owner_id=owners[i % len(owners)],
+                path=f"raw/bench/mof-{i}.cif",
+                file_format="cif",
+                sha256=f"{i:064x}",
+                formula="Cu4",
+                n_atoms=4,
+            )  # fmt: skip
+            for i in range(STRUCTURES)
+        ]
+    )
+    WorkerNode.objects.create(name=BENCH_NODE)
+    return {
+        "owners": owners,
+        "structures": list(Structure.objects.values_list("id", flat=True)),
+        "models": list(MLModel.objects.values_list("id", flat=True)),
+    }
+
+
+def _row(i: int, rnd: random.Random, ids, kinds, now):
+    owners = ids["owners"]
+    created = now - timedelta(days=365) + timedelta(seconds=i * 3)
+    roll = rnd.random()
+    if i < HELD:  # held by workers, concentrated on the first ten owners
+        status, owner = "RUNNING", owners[i % 10]
+    elif roll < 0.10:
+        status, owner = "QUEUED", rnd.choice(owners)
+    else:
+        status = "COMPLETED" if roll < 0.95 else ("FAILED" if roll < 0.98 else "CANCELLED")
+        owner = rnd.choice(owners)
+    p = rnd.random()
+    priority = 3 if p < 0.01 else 2 if p < 0.06 else 0 if p < 0.10 else 1
+    terminal = status not in ("QUEUED", "RUNNING")
+    return (
+        uuid.UUID(int=rnd.getrandbits(128), version=4), owner, rnd.choice(kinds), status, priority,
+        rnd.choice(ids["structures"]), rnd.choice(ids["models"]), "{}", "", "", 0, "{}",
+        0 if status == "QUEUED" else 1, created, created, created + timedelta(seconds=1),
+        None if status == "QUEUED" else created + timedelta(seconds=2),
+        None if status == "QUEUED" else created + timedelta(seconds=2),
+        created + timedelta(seconds=5) if terminal else None,
+        uuid.uuid4() if status == "RUNNING" else None,
+        now + timedelta(days=30) if status == "RUNNING" else None,
+    )  # fmt: skip
+
+
+def fill(start: int, stop: int, ids) -> float:
+    """COPY rows start..stop-1 into the task table; returns seconds."""
+    from django.db import connection
+
+    from mofsim_site import executors
+
+    kinds = sorted(executors.REGISTRY)
+    rnd = random.Random(start)
+    now = datetime.now(UTC)
+    t0 = time.perf_counter()
+    with connection.cursor() as cursor:
+        sql = f"COPY tasks_app_task ({', '.join(COLUMNS)}) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            for i in range(start, stop):
+                copy.write_row(_row(i, rnd, ids, kinds, now))
+        cursor.execute("ANALYZE tasks_app_task")
+    return time.perf_counter() - t0
+
+
+def requeue_bench_claims() -> None:
+    """Bench bookkeeping: what the benchmark claimed goes back to the queue (a raw UPDATE, not
+    the state machine), so the status mix and the ~HELD held rows stay as filled. ``attempts``
+    is kept, so the next claim of a row opens a new attempt number."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tasks_app_task SET status = 'QUEUED', node_id = NULL, assigned_at = NULL, lease_token = NULL, "
+            "lease_expires_at = NULL WHERE status = 'ASSIGNED'"
+        )
+
+
+# --------------------------------------------------------------------------- measuring SQL
+@contextmanager
+def sql_timer():
+    """Every statement run inside, with its wall time (a wrapper, so sub-ms times are kept)."""
+    from django.db import connection
+
+    log: list[tuple[str, float, object]] = []
+
+    def wrapper(execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            log.append((sql, (time.perf_counter() - t0) * 1000, params))
+
+    with connection.execute_wrapper(wrapper):
+        yield log
+
+
+def server_ms(log) -> float:
+    """PostgreSQL's own execution time of the SELECTs in ``log`` (EXPLAIN ANALYZE re-runs them).
+
+    On a loaded machine the wall time of a statement is mostly waiting for a CPU; this is the
+    work the database did, which is what grows (or not) with the table."""
+    from django.db import connection
+
+    total = 0.0
+    with connection.cursor() as cursor:
+        for sql, _, params in log:
+            if not sql.lstrip().upper().startswith("SELECT") or " FOR UPDATE" in sql.upper():
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0]
+            total += (plan if isinstance(plan, list) else json.loads(plan))[0]["Execution Time"]
+    return total
+
+
+def pct(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure_claims(n: int):
+    from nodes_app.models import WorkerNode
+    from tasks_app.models import Task
+    from tasks_app.scheduler import claim_next_task
+
+    node = WorkerNode.objects.get(name=BENCH_NODE)
+    batch = max(1, min(50, Task.objects.filter(status="QUEUED").count() // 2))
+    times, statements, sql_ms = [], [], []
+    for i in range(n):
+        if i and i % batch == 0:
+            requeue_bench_claims()
+        with sql_timer() as log:
+            t0 = time.perf_counter()
+            task = claim_next_task(node)
+            times.append((time.perf_counter() - t0) * 1000)
+        statements.append(len(log))
+        sql_ms.append(sum(ms for _, ms, _ in log))
+        assert task is not None, "queue ran dry"
+    requeue_bench_claims()
+    return {
+        "p50": pct(times, 0.5),
+        "p95": pct(times, 0.95),
+        "stmts": statistics.median(statements),
+        "sql": statistics.median(sql_ms),
+    }
+
+
+def _claimer(seconds: float, ready, go, out) -> None:
+    """One claimer process: one warm-up claim (imports, connection), then, once every claimer
+    is ready, claim as fast as possible for ``seconds`` or until the queue is empty."""
+    import django
+
+    django.setup()
+    from nodes_app.models import WorkerNode
+    from tasks_app.scheduler import claim_next_task
+
+    node = WorkerNode.objects.get(name=BENCH_NODE)
+    warm = claim_next_task(node)
+    ready.wait()
+    go.wait()
+    start = time.time()
+    claimed = []
+    while time.time() < start + seconds:
+        task = claim_next_task(node)
+        if task is None:
+            break
+        claimed.append(str(task.pk))
+    out.put((claimed, [str(warm.pk)] if warm else [], start, time.time()))
+
+
+def measure_concurrent(seconds: float):
+    """8 claimer processes on one queue: claims/s, and any task claimed more than once."""
+    ctx = multiprocessing.get_context("spawn")
+    out, ready, go = ctx.Queue(), ctx.Barrier(CLAIMERS + 1), ctx.Event()
+    procs = [ctx.Process(target=_claimer, args=(seconds, ready, go, out)) for _ in range(CLAIMERS)]
+    for p in procs:
+        p.start()
+    ready.wait(timeout=600)
+    go.set()
+    results = [out.get(timeout=seconds + 300) for _ in procs]
+    for p in procs:
+        p.join()
+    claimed = [task_id for ids, _, _, _ in results for task_id in ids]
+    every = claimed + [task_id for _, warm, _, _ in results for task_id in warm]
+    elapsed = max(r[3] for r in results) - min(r[2] for r in results)
+    requeue_bench_claims()
+    return {"per_s": len(claimed) / elapsed, "claims": len(claimed), "twice": len(every) - len(set(every))}
+
+
+def measure_ranking():
+    from tasks_app.scheduler import rank_candidates
+
+    runs = []
+    for _ in range(20):
+        with sql_timer() as log:
+            rank_candidates()
+        runs.append(log)
+    head = statistics.median(log[0][1] for log in runs)
+    fair = statistics.median(log[1][1] for log in runs)
+    return {"head": head, "fair": fair, "head_db": server_ms(runs[-1][:1]), "fair_db": server_ms(runs[-1][1:2])}
+
+
+def measure_page(client, url: str, repeat: int = 3):
+    """Median SQL ms and statements of one GET (after one warm-up)."""
+    client.get(url)
+    runs = []
+    for _ in range(repeat):
+        with sql_timer() as log:
+            response = client.get(url)
+        assert response.status_code == 200, f"{url}: {response.status_code}"
+        runs.append((sum(ms for _, ms, _ in log), len(log), log))
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), server_ms(runs[-1][2])
+
+
+def measure_pages():
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    User = get_user_model()
+    admin_user = User.objects.get(username="scale-admin")
+    user = User.objects.get(username="user0001")
+    web = Client(SERVER_NAME="localhost")
+    web.force_login(admin_user)
+    staff_api = APIClient(SERVER_NAME="localhost")
+    staff_api.force_authenticate(admin_user)
+    user_api = APIClient(SERVER_NAME="localhost")
+    user_api.force_authenticate(user)
+    return {
+        "admin": measure_page(web, "/admin/tasks_app/task/"),
+        "admin_queued": measure_page(web, "/admin/tasks_app/task/?status__exact=QUEUED"),
+        "api_staff": measure_page(staff_api, "/api/v1/tasks/"),
+        "api_user": measure_page(user_api, "/api/v1/tasks/"),
+        "api_queued": measure_page(staff_api, "/api/v1/tasks/?status=QUEUED"),
+    }
+
+
+# --------------------------------------------------------------------------- main
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("url", nargs="?", default=os.environ.get("SCALE_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--sizes", default="1000,100000,1000000", help="comma-separated row counts")
+    parser.add_argument("--quick", action="store_true", help="sizes 1000,20000 and shorter runs")
+    parser.add_argument("--claims", type=int, default=200, help="single-claimer claims per size")
+    parser.add_argument("--seconds", type=float, default=5.0, help="concurrent claiming time per size")
+    parser.add_argument("--keep", action="store_true", help="leave the database for inspection")
+    args = parser.parse_args()
+    sizes = [1000, 20000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    if args.quick:
+        args.claims, args.seconds = min(args.claims, 100), min(args.seconds, 3.0)
+
+    recreate_database(args.url)
+    os.environ["DATABASE_URL"] = args.url
+    import django
+
+    django.setup()
+    try:
+        ids = prepare()
+        rows = []
+        filled = 0
+        for size in sizes:
+            seconds = fill(filled, size, ids)
+            filled = size
+            print(f"filled {size:>9,} rows ({seconds:.1f} s)", flush=True)
+            row = {"size": size, "claim": measure_claims(args.claims)}
+            row["conc"] = measure_concurrent(args.seconds)
+            row["rank"] = measure_ranking()
+            row.update(measure_pages())
+            rows.append(row)
+            print_table(rows)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            recreate_database(args.url, drop_only=True)
+
+
+COLUMN_TITLES = [
+    "rows", "claim p50 / p95 ms", "claim SQL ms (stmts)", "claims/s (8 procs)", "claimed twice", "head ms [db]",
+    "fair-share ms [db]", "admin ms (stmts) [db]", "admin QUEUED", "API staff", "API user", "API QUEUED",
+]  # fmt: skip
+
+
+def print_table(rows) -> None:
+    print()
+    print("| " + " | ".join(COLUMN_TITLES) + " |")
+    print("|" + "---|" * len(COLUMN_TITLES))
+    for r in rows:
+        c, k, rank = r["claim"], r["conc"], r["rank"]
+        cells = [
+            f"{r['size']:,}", f"{c['p50']:.1f} / {c['p95']:.1f}", f"{c['sql']:.1f} ({c['stmts']:.0f})",
+            f"{k['per_s']:.0f}", str(k["twice"]), f"{rank['head']:.2f} [{rank['head_db']:.2f}]",
+            f"{rank['fair']:.2f} [{rank['fair_db']:.2f}]",
+        ]  # fmt: skip
+        for key in ("admin", "admin_queued", "api_staff", "api_user", "api_queued"):
+            cells.append(f"{r[key][0]:.1f} ({r[key][1]:.0f}) [{r[key][2]:.1f}]")
+        print("| " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

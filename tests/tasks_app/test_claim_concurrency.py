@@ -1,0 +1,82 @@
+"""Many claimers on one queue (issue 12): each task claimed exactly once, priority kept.
+
+PostgreSQL only: the claim locks its candidate with ``FOR UPDATE SKIP LOCKED`` there, and real
+concurrent transactions are what the test is about (SQLite serialises writers)."""
+
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tasks_app.choices import Priority, TaskStatus
+from tasks_app.models import Task, TaskAttempt
+from tasks_app.scheduler import claim_next_task
+from tasks_app.services import enqueue_task
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="row locks need PostgreSQL"
+    ),
+]
+CLAIMERS = 8
+
+
+def claim_concurrently(per_claimer: int | None) -> list:
+    """Run ``CLAIMERS`` threads, each claiming ``per_claimer`` tasks (None: until the queue is empty)."""
+    claimed: list = []
+    errors: list = []
+    lock = threading.Lock()
+    start = threading.Barrier(CLAIMERS)
+
+    def claimer():
+        try:
+            start.wait()
+            n = 0
+            while per_claimer is None or n < per_claimer:
+                task = claim_next_task(None)
+                if task is None:
+                    if per_claimer is None:
+                        break
+                    continue  # the rest is locked by others right now; they will claim it
+                with lock:
+                    claimed.append(task)
+                n += 1
+        except Exception as exc:  # surfaced below: a thread's failure must fail the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claimer) for _ in range(CLAIMERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    return claimed
+
+
+def test_eight_claimers_take_each_task_once_and_the_urgent_ones_first(owner, outsider):
+    urgent = {
+        enqueue_task(owner=who, kind="single_point", params={}, priority=p).pk
+        for who in (owner, outsider)
+        for p in [Priority.CRITICAL] * 5 + [Priority.HIGH] * 15
+    }
+    rest = {
+        enqueue_task(owner=who, kind="single_point", params={}, priority=Priority.LOW).pk
+        for who in (owner, outsider)
+        for _ in range(20)
+    }
+
+    first = claim_concurrently(per_claimer=len(urgent) // CLAIMERS)
+    assert sorted(t.pk for t in first) == sorted(urgent), "a LOW task was claimed while urgent ones waited"
+
+    second = claim_concurrently(per_claimer=None)
+    assert sorted(t.pk for t in second) == sorted(rest)
+
+    every = first + second
+    assert len({t.pk for t in every}) == len(every) == len(urgent) + len(rest)
+    assert all(t.status == TaskStatus.ASSIGNED and t.attempts == 1 for t in every)
+    assert TaskAttempt.objects.count() == len(every)
+    assert not Task.objects.filter(status=TaskStatus.QUEUED).exists()
