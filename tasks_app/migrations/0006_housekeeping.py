@@ -1,8 +1,5 @@
 """Housekeeping reads only the head of two partial indexes (issue 12): QUEUED tasks by last
-wake-up (the reconciler) and finished tasks whose rows retention has not pruned yet.
-
-Depends on 0004 on this branch; after the scale-indexes branch is merged it follows
-0005_scale_indexes."""
+wake-up (the reconciler) and finished tasks whose rows retention has not pruned yet."""
 
 from django.db import migrations, models
 
