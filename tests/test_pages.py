@@ -107,7 +107,8 @@ def test_it_shows_a_result_and_its_artifacts(owner_client, task):
     transition(task, TaskStatus.COMPLETED, result={"energy_ev": -14.123456789, "provenance": {"device": "cpu"}})
     TaskArtifact.objects.create(task=task, name="result.json", path="x", size_bytes=10, sha256="0" * 64)
     body = owner_client.get(reverse("tasks_app:task_detail", args=[task.pk])).content.decode()
-    assert "energy_ev" in body and "-14.1235" in body
+    assert "<th>Energy</th>" in body and "−14.12346" in body and ">eV<" in body  # labelled, with unit
+    assert "<th>energy_ev</th>" not in body
     assert reverse("tasks_app:artifact_download", args=[task.pk, "result.json"]) in body
     assert 'id="cancel-task"' not in body and "every 10s" not in body
 
@@ -234,3 +235,4 @@ def test_cancel_from_the_page_with_htmx(owner_client, task):
     assert task.status == "CANCELLED"
     body = owner_client.get(reverse("tasks_app:task_detail", args=[task.pk])).content.decode()
     assert 'id="cancel-task"' not in body and 'id="rerun-task"' in body
+
