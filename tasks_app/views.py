@@ -8,11 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from mofsim_site import executors
 from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
 from tasks_app.archive import artifact_response
 from tasks_app.choices import TaskStatus
 from tasks_app.forms import TaskSubmitForm
 from tasks_app.models import Task
+from tasks_app.param_docs import describe
 from tasks_app.services import cancel_task, resubmit_task
 from tasks_app.state import IllegalTransition
 from tasks_app.waiting import wait_reason
@@ -57,6 +59,26 @@ def task_submit(request):
         messages.success(request, f"Task {str(task.pk)[:8]} queued.")
         return redirect("tasks_app:task_detail", pk=task.pk)
     return render(request, "tasks_app/task_submit.html", {"form": form})
+
+
+@login_required
+def task_param_help(request):
+    """Fragment: the chosen type's parameters with their defaults in the chosen preset."""
+    kind, preset = request.GET.get("kind", ""), request.GET.get("preset", "quick")
+    if kind not in executors.REGISTRY:
+        return HttpResponse(status=400, content=f"unknown task type {kind!r}")
+    context = {"kind": kind, "label": executors.get(kind).label, "preset": preset, "params": describe(kind)}
+    return render(request, "tasks_app/partials/_param_help.html", context)
+
+
+@login_required
+@require_POST
+def task_validate(request):
+    """Fragment: the form checked as the user types, without submitting anything."""
+    form = TaskSubmitForm(request.POST, user=request.user)
+    valid = form.is_valid()
+    context = {"form": form, "valid": valid, "params": form.cleaned_data.get("validated_params") if valid else None}
+    return render(request, "tasks_app/partials/_form_check.html", context)
 
 
 @login_required
