@@ -57,12 +57,14 @@ def _optimization(result, params, points):
 def stage_times(result: dict, params: dict) -> tuple[dict, list[tuple[float, float, str]]]:
     """Per MD stage: (global first step, MD time offset in ps), and its band on the time axis.
 
-    Progress steps run across all stages (opt steps included); MD time counts only MD steps.
+    Progress steps run across all stages (opt steps included); MD time counts only MD steps. The
+    executor advances the step offset by an opt stage's *planned* steps (``opt_steps``), not the
+    steps it took to converge.
     """
     dt_ps = params.get("timestep_fs", 1.0) / 1000.0
     offsets, bands, step, md_steps = {}, [], 0, 0
     for stage in result.get("stages", []):
-        n = int(stage.get("steps") or 0)
+        n = int((params.get("opt_steps") if stage.get("kind") == "opt" else None) or stage.get("steps") or 0)
         if stage.get("kind") != "opt":
             offsets[stage["name"]] = (step, md_steps * dt_ps)
             bands.append((md_steps * dt_ps, (md_steps + n) * dt_ps, stage["name"]))
