@@ -15,10 +15,12 @@ from mofsim_site.executors import PRESET_CHOICES
 UNKNOWN = "unknown parameter"
 # Units follow the parameter names' suffixes (the house convention: fmax_ev_per_a, timestep_fs, …).
 UNIT_SUFFIXES = (("fmax", "eV/Å"), ("_per_fs", "1/fs"), ("_fs", "fs"), ("_k", "K"), ("_thz", "THz"), ("_bar", "bar"),
-                 ("_pct", "%"), ("_deg", "°"), ("_gpa", "GPa"), ("_a", "Å"), ("eps", "fraction of V0"))  # fmt: skip
+                 ("_pct", "%"), ("_deg", "°"), ("_gpa", "GPa"), ("_a", "Å"))  # fmt: skip
 
 
 def unit_of(name: str) -> str:
+    if name == "eps":
+        return "fraction of V0"
     return next((unit for suffix, unit in UNIT_SUFFIXES if name.endswith(suffix)), "")
 
 

@@ -330,3 +330,30 @@ def test_each_result_view_shows_labels_units_warnings_and_plots(live_url, browse
             shots.mkdir(exist_ok=True)
             browser.execute_script("document.getElementById('task-result').scrollIntoView()")
             browser.save_screenshot(str(shots / f"result-{kind}.png"))
+
+
+def test_structure_page_draws_the_cell_and_the_task_form_teaches(live_url, browser, owner, cu_structure, emt):
+    """The 3D cell view draws every atom; the form shows the type's parameters and checks as you type."""
+    from pathlib import Path
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    shots = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+    keep = os.environ.get("MOFSIM_DOC_SCREENSHOTS") == "1"
+    log_in(browser, live_url, owner, "owner-pass-123")
+    browser.get(f"{live_url}/structures/{cu_structure.pk}/")
+    wait_for(lambda: browser.execute_script("return document.getElementById('cell-view').dataset.drawn") == "4", 15)
+    assert "g/cm³" in text_of(browser, "#structure-density")
+    if keep:
+        browser.save_screenshot(str(shots / "structure-detail.png"))
+
+    browser.find_element(By.ID, "run-task").click()
+    Select(browser.find_element(By.ID, "id_kind")).select_by_value("heat_capacity")
+    wait_for(lambda: "relax_fmax" in text_of(browser, "#param-table"), timeout=15)
+    assert not browser.find_elements(By.CSS_SELECTOR, '#param-table tr[data-param="fmax"]')  # not this type's
+    browser.find_element(By.ID, "id_params").send_keys('{"fmax": 0.01}')
+    wait_for(lambda: "valid names" in text_of(browser, "#form-check"), timeout=15)
+    assert "relax_fmax" in text_of(browser, "#form-check")
+    if keep:
+        browser.save_screenshot(str(shots / "task-form.png"))

@@ -134,6 +134,15 @@ def present(kind: str, result: dict, params: dict, points: list[dict]) -> dict:
     }
 
 
+def headline(kind: str, result: dict, count: int = 2) -> str:
+    """The first ``count`` headline numbers as text, e.g. "B0 134.43 GPa · DFT B0 140.00 GPa"."""
+    rows = [r for r in (row(result, k) for k in HEADLINE.get(kind, [])) if r][:count]
+    text = " · ".join(f"{r['label']} {r['value']} {r['unit']}".strip() for r in rows)
+    if result.get("warnings"):
+        text += f" ⚠ {len(result['warnings'])}"
+    return text
+
+
 def _verdict(kind: str, result: dict) -> dict | None:
     """The pass/fail statement a benchmark would make, with the rule spelled out."""
     if kind == "optimization":

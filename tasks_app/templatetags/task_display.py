@@ -11,7 +11,7 @@ import json
 from django import template
 from django.utils.safestring import mark_safe
 
-from tasks_app.results.present import present
+from tasks_app.results.present import headline, present
 
 register = template.Library()
 
@@ -29,6 +29,12 @@ def result_view(task) -> dict:
     # The markup comes from ``mofsim_site.svgplot``, which escapes every text it draws.
     view["charts"] = [{**c, "svg": mark_safe(c["svg"])} for c in view.get("charts", [])]  # noqa: S308
     return view
+
+
+@register.filter
+def result_headline(task) -> str:
+    """One line for a list of tasks: the type's first headline numbers, "⚠ n" when it has warnings."""
+    return headline(task.kind, task.result) if isinstance(task.result, dict) and task.result else ""
 
 
 @register.filter
