@@ -7,6 +7,7 @@ app_name = "tasks_app"
 urlpatterns = [
     path("", views.task_list, name="task_list"),
     path("tasks/new/", views.task_submit, name="task_submit"),
+    path("tasks/compare/", views.task_compare, name="task_compare"),
     path("tasks/new/params/", views.task_param_help, name="task_param_help"),
     path("tasks/new/check/", views.task_validate, name="task_validate"),
     path("tasks/<uuid:pk>/", views.task_detail, name="task_detail"),

@@ -1,11 +1,14 @@
 """Task pages: list, detail (live via websocket, polling fallback), submit form, downloads."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from mofsim_site import executors
@@ -13,8 +16,9 @@ from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
 from tasks_app.archive import artifact_response
 from tasks_app.choices import TaskStatus
 from tasks_app.forms import TaskSubmitForm
-from tasks_app.models import Task
+from tasks_app.models import Task, TaskMetricPoint
 from tasks_app.param_docs import describe
+from tasks_app.results.compare import CompareError, compare
 from tasks_app.services import cancel_task, resubmit_task
 from tasks_app.state import IllegalTransition
 from tasks_app.waiting import wait_reason
@@ -59,6 +63,39 @@ def task_submit(request):
         messages.success(request, f"Task {str(task.pk)[:8]} queued.")
         return redirect("tasks_app:task_detail", pk=task.pk)
     return render(request, "tasks_app/task_submit.html", {"form": form})
+
+
+@login_required
+def task_compare(request):
+    """Completed tasks of one kind side by side (``?tasks=<id>&tasks=<id>`` or comma-separated)."""
+    wanted = [x.strip() for raw in request.GET.getlist("tasks") for x in raw.split(",") if x.strip()]
+    tasks = list(
+        Task.objects.visible_to(request.user)
+        .filter(pk__in=[x for x in wanted if _is_uuid(x)], status=TaskStatus.COMPLETED)
+        .select_related("structure", "model")
+        .order_by("created_at")
+    )
+    try:
+        if len(tasks) != len(set(wanted)):
+            raise CompareError("some tasks are not yours, not completed, or do not exist")
+        points: dict = {}
+        for p in (
+            TaskMetricPoint.objects.filter(task__in=tasks).order_by("step", "id").values("task_id", "step", "data")
+        ):
+            points.setdefault(p["task_id"], []).append(p)
+        data = compare(tasks, points)
+    except CompareError as exc:
+        return render(request, "tasks_app/task_compare.html", {"error": str(exc)}, status=400)
+    data["charts"] = [{**c, "svg": mark_safe(c["svg"])} for c in data["charts"] if c["svg"]]  # noqa: S308 - svgplot escapes
+    return render(request, "tasks_app/task_compare.html", data)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 @login_required

@@ -116,3 +116,19 @@ def test_interaction_energy_and_single_point_show_labelled_energies(owner_client
         assert text in body, text
     body = page(owner_client, completed_task(owner, cu_structure, emt, "single_point"))
     assert "Largest force" in body and "Pressure" in body and "GPa" in body
+
+
+def test_tasks_of_one_kind_compare_side_by_side_and_mixed_kinds_are_refused(owner_client, owner, cu_structure, emt):
+    first = completed_task(owner, cu_structure, emt, "optimization")
+    second = completed_task(owner, cu_structure, emt, "optimization")
+    url = reverse("tasks_app:task_compare")
+    body = owner_client.get(url, {"tasks": [first.pk, second.pk]}).content.decode()
+    assert "ΔV vs DFT" in body and body.count(str(first.pk)[:8]) >= 1 and str(second.pk)[:8] in body
+    assert 'id="compare-energy"' in body and "optimizer step" in body and "emt · Cu-fcc" in body
+    other = completed_task(owner, cu_structure, emt, "single_point")
+    response = owner_client.get(url, {"tasks": f"{first.pk},{other.pk}"})
+    assert response.status_code == 400 and "tasks of one type only" in response.content.decode()
+    response = owner_client.get(url, {"tasks": str(first.pk)})
+    assert response.status_code == 400 and "at least two" in response.content.decode()
+    response = owner_client.get(url, {"tasks": f"{first.pk},00000000-0000-0000-0000-000000000000"})
+    assert response.status_code == 400 and "not yours, not completed, or do not exist" in response.content.decode()
