@@ -81,3 +81,25 @@ class TaskSubmitForm(forms.Form):
             model=data.get("model"),
             priority=data["priority"],
         )
+
+
+TAG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+class TaskNotesForm(forms.Form):
+    """The owner's notes and tags on a task (comma- or space-separated, lower-cased, ≤ 20)."""
+
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    tags = forms.CharField(required=False, max_length=1000, help_text="e.g. mof-5, d3, rerun")
+
+    def clean_tags(self):
+        tags = []
+        for raw in self.cleaned_data["tags"].replace(",", " ").split():
+            tag = raw.lower()
+            if len(tag) > 40 or not set(tag) <= TAG_CHARS:
+                raise forms.ValidationError(f"{raw!r}: tags are up to 40 letters, digits, '-', '_' or '.'")
+            if tag not in tags:
+                tags.append(tag)
+        if len(tags) > 20:
+            raise forms.ValidationError("at most 20 tags")
+        return tags

@@ -277,3 +277,17 @@ def test_the_structure_picker_labels_options_with_formula_atoms_and_set(owner_cl
     body = owner_client.get(reverse("tasks_app:task_submit")).content.decode()
     assert "Cu-fcc · Cu4, 4 atoms · uploaded" in body
     assert 'data-filter-select="id_structure"' in body and 'id="param-help"' in body
+
+
+def test_the_owner_keeps_notes_and_tags_on_a_task(owner_client, client, outsider, task):
+    url = reverse("tasks_app:task_notes", args=[task.pk])
+    response = owner_client.post(url, {"notes": "B0 looks low; try D3", "tags": "MOF-5, d3 d3"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and 'id="notes-saved"' in response.content.decode()
+    task.refresh_from_db()
+    assert (task.notes, task.tags) == ("B0 looks low; try D3", ["mof-5", "d3"])
+    assert '<span class="pill">mof-5</span>' in owner_client.get(reverse("tasks_app:task_list")).content.decode()
+    assert "B0 looks low; try D3" in owner_client.get(reverse("tasks_app:task_detail", args=[task.pk])).content.decode()
+    response = owner_client.post(url, {"notes": "", "tags": "bad/tag"})
+    assert response.status_code == 400 and "tags are up to 40 letters" in response.content.decode()
+    client.force_login(outsider)
+    assert client.post(url, {"notes": "mine now", "tags": ""}).status_code == 404
