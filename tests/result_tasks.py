@@ -28,7 +28,8 @@ PARAMS = {
     "interaction_energy": {
         "mode": "place_guest",
         "guest": "CO2",
-        "guest_position": [3.8, 2.2, 10.6],
+        "guest_position": [3.8, 2.2, 11.2],
+        "guest_rotation_deg": [0, 90, 0],
         "reference": {"interaction_energy_ev": -0.2},
     },
 }
