@@ -1,5 +1,3 @@
-import json
-
 from django import forms
 from django.db.models import Q
 from rest_framework.exceptions import ParseError, ValidationError
@@ -9,21 +7,30 @@ from mofsim_site import executors
 from mofsim_site.api.parsers import loads
 from structures_app.models import Structure
 from tasks_app.choices import Priority
+from tasks_app.param_docs import explain_errors
 from tasks_app.params import PRESET_CHOICES, validate_params
 from tasks_app.policy import QuotaExceeded, allowed_priorities, check_quota
 from tasks_app.services import enqueue_task
 
 
+class StructureChoiceField(forms.ModelChoiceField):
+    """Options read "name · formula, N atoms · set" so equal names (and sets) can be told apart."""
+
+    def label_from_instance(self, obj):
+        sets = ", ".join(s.slug for s in obj.sets.all()) or ("built-in" if obj.owner_id is None else "uploaded")
+        return f"{obj.name} · {obj.formula}, {obj.n_atoms} atom{'' if obj.n_atoms == 1 else 's'} · {sets}"
+
+
 class TaskSubmitForm(forms.Form):
     kind = forms.ChoiceField(label="Task type")
-    structure = forms.ModelChoiceField(queryset=Structure.objects.none(), required=False)
+    structure = StructureChoiceField(queryset=Structure.objects.none(), required=False)
     model = forms.ModelChoiceField(queryset=MLModel.objects.usable(), to_field_name="name", required=False)
     preset = forms.ChoiceField(choices=[(p, p) for p in PRESET_CHOICES], initial="quick")
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.NORMAL)
     params = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
-        help_text='JSON overrides, e.g. {"fmax": 0.05, "steps": 200}',
+        help_text="JSON overrides of the preset's values; the table below lists this type's parameters",
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -34,7 +41,7 @@ class TaskSubmitForm(forms.Form):
         structures = Structure.objects.all()
         if not user.is_staff:
             structures = structures.filter(Q(owner=user) | Q(owner__isnull=True))
-        self.fields["structure"].queryset = structures.order_by("name")
+        self.fields["structure"].queryset = structures.prefetch_related("sets").order_by("name", "id")
         self.fields["model"].initial = MLModel.objects.filter(is_default=True).values_list("name", flat=True).first()
 
     def clean(self):
@@ -59,7 +66,9 @@ class TaskSubmitForm(forms.Form):
         try:
             data["validated_params"] = validate_params(kind, overrides, data.get("preset", "protocol"))
         except ValidationError as exc:
-            self.add_error("params", json.dumps(exc.detail))
+            for key, texts in explain_errors(kind, exc.detail).items():
+                for text in texts:
+                    self.add_error("params", f"{key}: {text}")
         return data
 
     def submit(self):
@@ -72,3 +81,25 @@ class TaskSubmitForm(forms.Form):
             model=data.get("model"),
             priority=data["priority"],
         )
+
+
+TAG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+class TaskNotesForm(forms.Form):
+    """The owner's notes and tags on a task (comma- or space-separated, lower-cased, ≤ 20)."""
+
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    tags = forms.CharField(required=False, max_length=1000, help_text="e.g. mof-5, d3, rerun")
+
+    def clean_tags(self):
+        tags = []
+        for raw in self.cleaned_data["tags"].replace(",", " ").split():
+            tag = raw.lower()
+            if len(tag) > 40 or not set(tag) <= TAG_CHARS:
+                raise forms.ValidationError(f"{raw!r}: tags are up to 40 letters, digits, '-', '_' or '.'")
+            if tag not in tags:
+                tags.append(tag)
+        if len(tags) > 20:
+            raise forms.ValidationError("at most 20 tags")
+        return tags

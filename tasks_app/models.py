@@ -54,6 +54,8 @@ class Task(models.Model):
     params = models.JSONField(default=dict, blank=True, help_text="validated parameters, defaults applied")
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
+    notes = models.TextField(blank=True, default="", help_text="the owner's notes (pages only; workers never write it)")
+    tags = models.JSONField(default=list, blank=True, help_text="the owner's labels, lower-case words")
     traceback = models.TextField(blank=True)
     progress_step = models.IntegerField(default=0)
     progress_total = models.IntegerField(null=True, blank=True)

@@ -188,12 +188,14 @@ def test_it_uploads_submits_and_watches_a_relaxation_complete_live(live_url, bro
     log = text_of(browser, "#log-lines")
     assert "status QUEUED → ASSIGNED" in log and "status RUNNING → COMPLETED" in log  # pushed, not rendered
     assert "relaxing Cu4" in log
-    assert "final_energy_ev" in text_of(browser, "#task-result")
+    assert "Final energy" in text_of(browser, "#task-result")  # labelled, no raw key
     assert not browser.find_elements(By.ID, "cancel-task")  # the cancel button was swapped away live
     assert text_of(browser, "#task-actions") == "Run again"
     step = browser.execute_script("return document.getElementById('task-progress').dataset.step")
     assert int(step) > 1
     assert browser.find_elements(By.CSS_SELECTOR, "#metric-key option"), "the chart received no metric points"
+    title = browser.execute_script("return document.getElementById('metric-chart').dataset.yTitle")
+    assert title == "energy (eV)", "the live chart's y axis names the metric and its unit"
 
     # The artifact links work from the browser session.
     link = browser.find_element(By.LINK_TEXT, "result.json").get_attribute("href")
@@ -277,3 +279,81 @@ def test_the_poll_fallback_updates_the_page_without_any_push(live_url, browser, 
     assert "written without a push" in text_of(browser, "#log-lines")
     assert text_of(browser, "#task-error") == "took too long"
     assert not browser.find_elements(By.ID, "cancel-task")
+
+
+RESULT_VIEWS = {
+    # kind: (texts the result card must show, chart ids, warning code or None)
+    "optimization": (["ΔV vs DFT", "Å³", "±10 % window", "RMSD to input"], ["chart-energy", "chart-volume"], None),
+    "stability": (["V/V0 (final / input)", "Rule used", "ΔCN"], ["chart-temperature", "chart-pressure_gpa"], None),
+    "bulk_modulus": (["B0", "GPa", "DFT B0", "V0 (EOS minimum)"], ["chart-eos"], None),
+    "heat_capacity": (["Cv(300 K)", "J/(g·K)", "Imaginary modes at Γ"], ["chart-cv"], "relax_not_converged"),
+    "interaction_energy": (["E_int", "eV", "Closest host–guest distance"], [], None),
+}
+
+
+def test_each_result_view_shows_labels_units_warnings_and_plots(live_url, browser, owner, cu_structure, emt, tmp_path):
+    """A real completed task of each type (EMT, quick): the page a scientist reads instead of JSON.
+    With ``MOFSIM_DOC_SCREENSHOTS=1`` the screenshots go to docs/screenshots/ (the README's)."""
+    from pathlib import Path
+
+    from tests.result_tasks import completed_task, slab_structure
+
+    shots = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+    keep = os.environ.get("MOFSIM_DOC_SCREENSHOTS") == "1"
+    log_in(browser, live_url, owner, "owner-pass-123")
+    if keep:
+        browser.set_window_size(1280, 2200)
+    for kind, (texts, chart_ids, warning) in RESULT_VIEWS.items():
+        structure = slab_structure(owner, tmp_path) if kind == "interaction_energy" else cu_structure
+        task = completed_task(owner, structure, emt, kind)
+        browser.get(f"{live_url}/tasks/{task.pk}/")
+        wait_text(browser, "#task-status", "COMPLETED", timeout=15)
+        shown = text_of(browser, "#task-result")
+        for text in texts:
+            assert text in shown, (kind, text, shown[:800])
+        for chart in chart_ids:
+            size = browser.execute_script(
+                "const s = document.querySelector('#' + arguments[0] + ' svg');"
+                "if (!s) return null; const r = s.getBoundingClientRect();"
+                "return [r.width, r.height, s.querySelectorAll('.axis-title').length,"
+                " s.querySelectorAll('path, circle').length];",
+                chart,
+            )
+            assert size and size[0] > 200 and size[1] > 150, (kind, chart, size)
+            assert size[2] >= 2 and size[3] >= 1, (kind, chart, "axis titles and a curve", size)
+        warnings = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#result-warnings .warning')).map(w => w.dataset.code)"
+        )
+        assert warnings == [w["code"] for w in task.result.get("warnings", [])], (kind, warnings)  # as in the API
+        assert warning is None or warning in warnings, (kind, warnings)
+        if keep:
+            shots.mkdir(exist_ok=True)
+            browser.execute_script("document.getElementById('task-result').scrollIntoView()")
+            browser.save_screenshot(str(shots / f"result-{kind}.png"))
+
+
+def test_structure_page_draws_the_cell_and_the_task_form_teaches(live_url, browser, owner, cu_structure, emt):
+    """The 3D cell view draws every atom; the form shows the type's parameters and checks as you type."""
+    from pathlib import Path
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    shots = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+    keep = os.environ.get("MOFSIM_DOC_SCREENSHOTS") == "1"
+    log_in(browser, live_url, owner, "owner-pass-123")
+    browser.get(f"{live_url}/structures/{cu_structure.pk}/")
+    wait_for(lambda: browser.execute_script("return document.getElementById('cell-view').dataset.drawn") == "4", 15)
+    assert "g/cm³" in text_of(browser, "#structure-density")
+    if keep:
+        browser.save_screenshot(str(shots / "structure-detail.png"))
+
+    browser.find_element(By.ID, "run-task").click()
+    Select(browser.find_element(By.ID, "id_kind")).select_by_value("heat_capacity")
+    wait_for(lambda: "relax_fmax" in text_of(browser, "#param-table"), timeout=15)
+    assert not browser.find_elements(By.CSS_SELECTOR, '#param-table tr[data-param="fmax"]')  # not this type's
+    browser.find_element(By.ID, "id_params").send_keys('{"fmax": 0.01}')
+    wait_for(lambda: "valid names" in text_of(browser, "#form-check"), timeout=15)
+    assert "relax_fmax" in text_of(browser, "#form-check")
+    if keep:
+        browser.save_screenshot(str(shots / "task-form.png"))

@@ -107,7 +107,8 @@ def test_it_shows_a_result_and_its_artifacts(owner_client, task):
     transition(task, TaskStatus.COMPLETED, result={"energy_ev": -14.123456789, "provenance": {"device": "cpu"}})
     TaskArtifact.objects.create(task=task, name="result.json", path="x", size_bytes=10, sha256="0" * 64)
     body = owner_client.get(reverse("tasks_app:task_detail", args=[task.pk])).content.decode()
-    assert "energy_ev" in body and "-14.1235" in body
+    assert "<th>Energy</th>" in body and "−14.12346" in body and ">eV<" in body  # labelled, with unit
+    assert "<th>energy_ev</th>" not in body
     assert reverse("tasks_app:artifact_download", args=[task.pk, "result.json"]) in body
     assert 'id="cancel-task"' not in body and "every 10s" not in body
 
@@ -234,3 +235,59 @@ def test_cancel_from_the_page_with_htmx(owner_client, task):
     assert task.status == "CANCELLED"
     body = owner_client.get(reverse("tasks_app:task_detail", args=[task.pk])).content.decode()
     assert 'id="cancel-task"' not in body and 'id="rerun-task"' in body
+
+
+def test_the_benchmarks_tab_is_highlighted_on_benchmark_pages(owner_client):
+    body = owner_client.get(reverse("tasks_app:benchmark_list")).content.decode()
+    assert 'class="current">Benchmarks</a>' in body and 'class="current">Tasks</a>' not in body
+    body = owner_client.get(reverse("tasks_app:task_list")).content.decode()
+    assert 'class="current">Tasks</a>' in body and 'class="current">Benchmarks</a>' not in body
+
+
+def test_run_again_is_offered_only_once_the_task_has_finished(owner_client, task):
+    url = reverse("tasks_app:task_detail", args=[task.pk])
+    assert 'id="rerun-task"' not in owner_client.get(url).content.decode()
+    transition(task, TaskStatus.CANCELLED)
+    assert 'id="rerun-task"' in owner_client.get(url).content.decode()
+
+
+def test_the_task_form_lists_each_types_parameters_with_preset_defaults_and_units(owner_client):
+    url = reverse("tasks_app:task_param_help")
+    body = owner_client.get(url, {"kind": "heat_capacity", "preset": "quick"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-param="relax_fmax"' in body and 'data-param="fmax"' not in body
+    assert "<code>0.02</code>" in body and "eV/Å" in body  # quick preset's relax_fmax, with its unit
+    body = owner_client.get(url, {"kind": "heat_capacity", "preset": "protocol"}).content.decode()
+    assert "<code>0.001</code>" in body
+    assert owner_client.get(url, {"kind": "nope"}).status_code == 400
+
+
+def test_the_form_checks_as_you_type_and_names_the_valid_parameters(owner_client, cu_structure, emt):
+    url = reverse("tasks_app:task_validate")
+    data = {"kind": "heat_capacity", "structure": cu_structure.pk, "model": "emt", "preset": "quick", "priority": 1}
+    body = owner_client.post(url, {**data, "params": '{"fmax": 0.01}'}).content.decode()
+    assert "unknown parameter for Heat capacity; valid names: d3, displacement_a" in body and "relax_fmax" in body
+    body = owner_client.post(url, {**data, "params": '{"relax_fmax": 0.05}'}).content.decode()
+    assert 'id="form-check-ok"' in body and "&quot;relax_fmax&quot;: 0.05" in body
+    from tasks_app.models import Task
+
+    assert not Task.objects.filter(kind="heat_capacity").exists()  # checking submits nothing
+
+
+def test_the_structure_picker_labels_options_with_formula_atoms_and_set(owner_client, cu_structure):
+    body = owner_client.get(reverse("tasks_app:task_submit")).content.decode()
+    assert "Cu-fcc · Cu4, 4 atoms · uploaded" in body
+    assert 'data-filter-select="id_structure"' in body and 'id="param-help"' in body
+
+
+def test_the_owner_keeps_notes_and_tags_on_a_task(owner_client, client, outsider, task):
+    url = reverse("tasks_app:task_notes", args=[task.pk])
+    response = owner_client.post(url, {"notes": "B0 looks low; try D3", "tags": "MOF-5, d3 d3"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and 'id="notes-saved"' in response.content.decode()
+    task.refresh_from_db()
+    assert (task.notes, task.tags) == ("B0 looks low; try D3", ["mof-5", "d3"])
+    assert '<span class="pill">mof-5</span>' in owner_client.get(reverse("tasks_app:task_list")).content.decode()
+    assert "B0 looks low; try D3" in owner_client.get(reverse("tasks_app:task_detail", args=[task.pk])).content.decode()
+    response = owner_client.post(url, {"notes": "", "tags": "bad/tag"})
+    assert response.status_code == 400 and "tags are up to 40 letters" in response.content.decode()
+    client.force_login(outsider)
+    assert client.post(url, {"notes": "mine now", "tags": ""}).status_code == 404

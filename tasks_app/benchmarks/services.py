@@ -114,7 +114,7 @@ def create_benchmark_run(
         if structure.owner_id not in (None, owner.pk) and not owner.is_staff:
             raise ValidationError({"structures": [f"structure not found: {structure.pk}"]})
     validated = _validated_params(kind, params, preset)
-    what = structure_set.slug if structure_set else f"{len(members)} structures"
+    what = structure_set.slug if structure_set else f"{len(members)} structure{'' if len(members) == 1 else 's'}"
     with transaction.atomic():
         run = BenchmarkRun.objects.create(
             name=name or f"{kind} · {model.name} · {what}",

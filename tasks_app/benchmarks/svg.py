@@ -2,66 +2,12 @@
 
 No charting library and no CDN (the platform runs offline): the report page embeds the markup
 directly, and it updates with the HTMX-polled fragment. All text is escaped here; callers mark
-the returned string safe.
+the returned string safe. Axes, ticks and the line chart are shared plumbing (``mofsim_site.svgplot``).
 """
 
-import math
 from html import escape
 
-PALETTE = ["#2557a7", "#d1495b", "#00798c", "#edae49", "#66a182", "#8d5a97"]
-MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_RIGHT = 58, 42, 14, 14
-
-
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values (1, 2, 5 × 10^k steps) covering [lo, hi]."""
-    span = hi - lo
-    if span <= 0:
-        return [lo]
-    raw = span / count
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    first = math.ceil(lo / step) * step
-    ticks, value = [], first
-    while value <= hi + step * 1e-9:
-        ticks.append(round(value, 12))
-        value += step
-    return ticks
-
-
-def _tick_label(value: float) -> str:
-    return f"{value:.4g}"
-
-
-def _limits(values) -> tuple[float, float]:
-    lo, hi = min(values), max(values)
-    pad = (abs(lo) * 0.05 or 1.0) if hi == lo else (hi - lo) * 0.06
-    return lo - pad, hi + pad
-
-
-def _frame(width, height, xlabel, ylabel, xticks, yticks, sx, sy, label) -> list[str]:
-    x0, x1 = MARGIN_LEFT, width - MARGIN_RIGHT
-    y0, y1 = height - MARGIN_BOTTOM, MARGIN_TOP
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">',
-        f'<rect x="{x0}" y="{y1}" width="{x1 - x0}" height="{y0 - y1}" fill="#fff" stroke="#999"/>',
-    ]
-    for t in xticks:
-        x = sx(t)
-        parts.append(f'<line x1="{x:.1f}" y1="{y0}" x2="{x:.1f}" y2="{y0 + 4}" stroke="#999"/>')
-        parts.append(f'<text x="{x:.1f}" y="{y0 + 16}" font-size="10" text-anchor="middle">{_tick_label(t)}</text>')
-    for t in yticks:
-        y = sy(t)
-        parts.append(f'<line x1="{x0 - 4}" y1="{y:.1f}" x2="{x0}" y2="{y:.1f}" stroke="#999"/>')
-        parts.append(f'<text x="{x0 - 6}" y="{y + 3:.1f}" font-size="10" text-anchor="end">{_tick_label(t)}</text>')
-    parts.append(
-        f'<text x="{(x0 + x1) / 2:.1f}" y="{height - 6}" font-size="11" text-anchor="middle">{escape(xlabel)}</text>'
-    )
-    parts.append(
-        f'<text x="12" y="{(y0 + y1) / 2:.1f}" font-size="11" text-anchor="middle" '
-        f'transform="rotate(-90 12 {(y0 + y1) / 2:.1f})">{escape(ylabel)}</text>'
-    )
-    return parts
+from mofsim_site.svgplot import MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, PALETTE, frame, limits, nice_ticks
 
 
 def parity_svg(series, xlabel: str, ylabel: str, band_pct: float | None = None, size: int = 320) -> str:
@@ -74,7 +20,7 @@ def parity_svg(series, xlabel: str, ylabel: str, band_pct: float | None = None, 
     values = [v for _, points in series for x, y, _ in points for v in (x, y)]
     if not values:
         return ""
-    lo, hi = _limits(values)
+    lo, hi = limits(values)
     width = height = size
     x0, x1 = MARGIN_LEFT, width - MARGIN_RIGHT
     y0, y1 = height - MARGIN_BOTTOM, MARGIN_TOP
@@ -86,7 +32,7 @@ def parity_svg(series, xlabel: str, ylabel: str, band_pct: float | None = None, 
         return y0 - (v - lo) / (hi - lo) * (y0 - y1)
 
     ticks = nice_ticks(lo, hi)
-    parts = _frame(width, height, xlabel, ylabel, ticks, ticks, sx, sy, f"{ylabel} against {xlabel}")
+    parts = frame(width, height, xlabel, ylabel, ticks, ticks, sx, sy, f"{ylabel} against {xlabel}")
     parts.append(f'<line x1="{sx(lo):.1f}" y1="{sy(lo):.1f}" x2="{sx(hi):.1f}" y2="{sy(hi):.1f}" stroke="#555"/>')
     if band_pct:
         for factor in (1 + band_pct / 100, 1 - band_pct / 100):
@@ -135,7 +81,7 @@ def histogram_svg(values, xlabel: str, bins: int = 12, width: int = 360, height:
         return y0 - c / top * (y0 - y1)
 
     yticks = [t for t in nice_ticks(0, top, min(top, 5)) if float(t).is_integer()]
-    parts = _frame(width, height, xlabel, "structures", nice_ticks(lo, hi), yticks, sx, sy, f"histogram of {xlabel}")
+    parts = frame(width, height, xlabel, "structures", nice_ticks(lo, hi), yticks, sx, sy, f"histogram of {xlabel}")
     for i, count in enumerate(counts):
         if not count:
             continue

@@ -14,6 +14,7 @@ from ase.io import Trajectory, write
 from ase.units import GPa
 
 from tasks_app.executors.relax import relax
+from tasks_app.executors.warnings import attach as attach_warnings
 
 UNSTABLE_V0_DEVIATION = 0.01  # paper: fit excluded when |V0(EOS)/V0(opt) − 1| > 1 %
 
@@ -70,7 +71,7 @@ def run(atoms, calculator, params, report) -> dict:
         + (" (UNSTABLE fit: EOS minimum > 1 % from V_opt)" if result["unstable"] else ""),
         level="WARNING" if result["unstable"] else "INFO",
     )
-    return result
+    return attach_warnings("bulk_modulus", result, params, report)
 
 
 def fit_eos(volumes, energies, v_opt: float) -> dict:

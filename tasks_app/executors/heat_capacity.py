@@ -21,6 +21,7 @@ from ase.io import Trajectory, write
 
 from tasks_app.executors.base import check_energy
 from tasks_app.executors.relax import relax
+from tasks_app.executors.warnings import attach as attach_warnings
 
 R_J_PER_MOL_K = 8.314462618
 
@@ -111,4 +112,4 @@ def summarize(phonon, mesh, thermal, relaxed, n_displacements, params, report) -
         result["dft_cv300_j_per_g_k"] = reference
         result["cv300_error_j_per_g_k"] = result["cv300_j_per_g_k"] - reference
     report.log(f"Cv(300 K) = {result['cv300_j_per_g_k']:.4f} J/K/g; {result['n_imaginary_gamma']} imaginary modes at Γ")
-    return result
+    return attach_warnings("heat_capacity", result, params, report)

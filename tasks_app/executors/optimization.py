@@ -10,6 +10,7 @@ from ase.io import Trajectory, read, write
 
 from tasks_app.executors.metrics import cell_change, cell_summary, match_atom_order, position_rmsd
 from tasks_app.executors.relax import relax
+from tasks_app.executors.warnings import attach as attach_warnings
 
 DFT_VOLUME_WINDOW_PCT = 10.0  # paper metric: share of structures within ±10 % of the DFT volume
 
@@ -51,7 +52,7 @@ def run(atoms, calculator, params, report) -> dict:
         f"RMSD to input {result['rmsd_to_input_a']:.4f} Å",
         level="INFO" if outcome["converged"] else "WARNING",
     )
-    return result
+    return attach_warnings("optimization", result, params, report)
 
 
 def compare_with_dft(initial, relaxed, reference: dict, report) -> dict:

@@ -18,6 +18,7 @@ from ase.io import Trajectory, write
 from tasks_app.executors.md import run_md
 from tasks_app.executors.metrics import cell_summary, metal_coordination, position_rmsd
 from tasks_app.executors.relax import relax
+from tasks_app.executors.warnings import attach as attach_warnings
 
 VARIANTS = ("ambient", "temperature_ramp", "copper")
 # Per-variant protocol values used when the corresponding parameter is left null.
@@ -120,7 +121,7 @@ def summarize(frame0, after_opt, final, summaries, params, report) -> dict:
         + (f", ΔCN {result['metal_coordination']['change']}" if params["coordination"] else "")
         + f" → {'stable' if result['stable'] else 'UNSTABLE'}"
     )
-    return result
+    return attach_warnings("stability", result, params, report)
 
 
 def stability_verdict(result: dict, params: dict) -> dict:

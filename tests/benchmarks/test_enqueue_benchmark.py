@@ -140,3 +140,12 @@ def test_it_waits_for_a_real_worker(cu_set, emt, worker, capsys):
     assert "2/2" in capsys.readouterr().err  # the tqdm bar reached the end
     assert row_of(out, "Cu-wide")[2] == "COMPLETED" and row_of(out, "Cu-tight")[2] == "COMPLETED"
     assert "Within ±10 % of DFT volume: 1 of 1 (100%)" in out
+
+
+@pytest.mark.django_db
+def test_a_run_belongs_to_whoever_ran_the_command_when_they_have_an_account(emt, owner, operator, monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: owner.username)
+    run_command("single_point", "--set", "essential", "--model", "emt")
+    assert BenchmarkRun.objects.get().owner == owner  # not the system account
+    run_command("single_point", "--set", "essential", "--model", "emt", "--owner", operator.username)
+    assert BenchmarkRun.objects.order_by("-created_at").first().owner == operator

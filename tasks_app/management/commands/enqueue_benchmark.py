@@ -12,9 +12,11 @@ and the running task's step), then prints the results table and the summary. ``-
 every task in this process, one after another, through the same claim and state machine as a
 worker (for machines with no workers); tasks a worker claimed first are left to it.
 
-User: ``--user`` names an existing account. Without it the run belongs to a local system
-account ``mofsim`` (created on first use, unusable password, neither staff nor superuser), so
-command-line runs never borrow an administrator's identity.
+User: ``--user`` (or ``--owner``) names an existing account. Without it the run belongs to the
+person who ran the command when an account has their login name (``getpass.getuser()``), so
+their runs show up on their pages; otherwise to a local system account ``mofsim`` (created on
+first use, unusable password, neither staff nor superuser), so command-line runs never borrow
+an administrator's identity.
 
 Exit status: 0 when the run was enqueued (no wait), or when every task COMPLETED; 1 when any
 task ended FAILED, TIMEOUT or CANCELLED (the table is printed first, failed rows show their
@@ -23,6 +25,7 @@ status and the errors are listed); 2 when ``--timeout`` ran out before all tasks
 script should silently accept.
 """
 
+import getpass
 import json
 import sys
 import time
@@ -68,7 +71,12 @@ class Command(BaseCommand):
         parser.add_argument("--preset", choices=PRESET_CHOICES, default="protocol")
         parser.add_argument("--params", default="{}", help="JSON overrides, e.g. '{\"fmax\": 0.05}'")
         parser.add_argument("--priority", default="NORMAL", type=str.upper, choices=Priority.names)
-        parser.add_argument("--user", help=f"owner username (default: system account {SYSTEM_USER!r})")
+        parser.add_argument(
+            "--user",
+            "--owner",
+            dest="user",
+            help=f"owner username (default: your login name if it has an account, else {SYSTEM_USER!r})",
+        )
         parser.add_argument("--name", default="", help="a label for the run")
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--wait", action="store_true", help="wait for the workers, then print the report")
@@ -123,6 +131,9 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"no user {username!r}")
             return user
+        invoking = User.objects.filter(username=getpass.getuser(), is_active=True).first()
+        if invoking is not None:
+            return invoking
         user, created = User.objects.get_or_create(username=SYSTEM_USER)
         if created:
             user.set_unusable_password()
