@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tasks_app", "0004_task_callbacks")]
+    dependencies = [("tasks_app", "0006_housekeeping")]
 
     operations = [
         migrations.AddField(
