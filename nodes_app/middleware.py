@@ -36,7 +36,7 @@ class NodeMiddleware(Middleware):
         # Fails fast on a bad token; "boot" fails over whatever a crashed predecessor held.
         send_heartbeat(name, token, {**collect_facts(device), "boot": True})
         node = WorkerNode.objects.get(name=name)
-        worker_context.configure(node, device)
+        worker_context.configure(node, device, families=node.families)
         self.thread = HeartbeatThread(name, token, device, settings.NODE_HEARTBEAT_INTERVAL_S)
         self.thread.start()
         logger.info("worker registered as node %s on %s", name, device)
