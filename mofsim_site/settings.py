@@ -321,6 +321,10 @@ TASK_LEASE_POLL_S = env_float("TASK_LEASE_POLL_S", 0.5)
 TASK_WAIT_EXPLAIN_AFTER_S = env_int("TASK_WAIT_EXPLAIN_AFTER_S", 10)
 HOUSEKEEPING_INTERVAL_S = env_float("HOUSEKEEPING_INTERVAL_S", 15.0)
 WORKER_GPUS = env_list("WORKER_GPUS")  # empty = detect with torch.cuda at launch
+# Worker groups (docs/models.md, "Environments"): a JSON list of {"name", "python", "families",
+# "gpus"} — extra workers started by run_gpu_workers from another environment (venv/container
+# interpreter), offering only the listed model families. Empty = one group: this interpreter.
+WORKER_GROUPS = env_str("WORKER_GROUPS")
 # Remote nodes (MOFSIM_SERVER_URL set) delete their least recently used downloaded inputs beyond this.
 NODE_CACHE_MAX_BYTES = env_int("NODE_CACHE_MAX_BYTES", 50 * 1024**3)
 
