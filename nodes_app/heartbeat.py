@@ -38,9 +38,14 @@ def offered_families() -> dict[str, dict]:
     return {key: versions for key, versions in found.items() if wanted is None or key in wanted}
 
 
-def collect_facts(device: str) -> dict:
+def collect_facts(device: str, with_families: bool | None = None) -> dict:
+    """What a heartbeat reports. The family probe imports every family's packages (a minute on a
+    loaded machine), so heartbeats never wait for it: by default (None) families are reported
+    once this process has probed them; True probes now, False leaves them out."""
+    if with_families is None:
+        with_families = families.probed()
     lease = worker_context.current_lease()
-    offered = offered_families()
+    offered = offered_families() if with_families else {}
     versions = package_versions("")
     for family_versions in offered.values():
         versions.update(family_versions)
@@ -48,11 +53,12 @@ def collect_facts(device: str) -> dict:
         "device": device,
         "pid": os.getpid(),
         "loaded_models": cache.loaded_names(),
-        "families": sorted(offered),
         "versions": versions,
         "task": str(lease.task_id) if lease else None,
         "lease": str(lease.token) if lease else None,
     }
+    if with_families:
+        facts["families"] = sorted(offered)
     if device.startswith("cuda"):
         import torch
 

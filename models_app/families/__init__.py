@@ -96,12 +96,18 @@ def available(refresh: bool = False) -> dict[str, dict]:
     """
     global _available
     if _available is None or refresh:
-        _available = {}
+        found = {}
         for family in FAMILIES.values():
             versions = probe(family)
             if versions is not None:
-                _available[family.key] = versions
+                found[family.key] = versions
+        _available = found  # published whole: the heartbeat thread never sees a partial probe
     return _available
+
+
+def probed() -> bool:
+    """Whether ``available()`` has run in this process (heartbeats do not wait for the probe)."""
+    return _available is not None
 
 
 def package_versions(key: str) -> dict:
