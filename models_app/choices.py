@@ -2,9 +2,18 @@ from django.db import models
 
 
 class ModelFamily(models.TextChoices):
+    """Stored in ``MLModel.family``; each value has a loader in ``models_app.families`` (same labels)."""
+
     SEVENNET = "sevennet", "SevenNet"
     MACE = "mace", "MACE"
     EMT = "emt", "ASE EMT (test calculator)"
+    CHGNET = "chgnet", "CHGNet"
+    ORB = "orb", "ORB"
+    MATTERSIM = "mattersim", "MatterSim"
+    FAIRCHEM = "fairchem", "fairchem (eSEN, UMA)"
+    GRACE = "grace", "GRACE (tensorpotential)"
+    PETMAD = "petmad", "PET-MAD"
+    ASE = "ase", "ASE calculator by dotted path (staff)"
 
 
 class ModelSource(models.TextChoices):

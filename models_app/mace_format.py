@@ -74,6 +74,9 @@ def config_to_json(model) -> dict:
         raise FormatError(f"gate {gate_name!r} is not supported")
     out = {"model_class": name, "gate": gate_name}
     out.update({key: _plain(raw[key]) for key in _PLAIN if key in raw})
+    for key in _BOUNDS:  # mace reads some of these back from float buffers (p = 5.0 in real models)
+        if isinstance(out.get(key), float) and out[key].is_integer():
+            out[key] = int(out[key])
     out.update({key: None if raw.get(key) is None else str(raw[key]) for key in _IRREPS})
     out.update({key: raw[key].__name__ for key in _CLASSES})
     return out
@@ -120,7 +123,20 @@ def save_model(model, path: Path, meta: dict | None = None) -> None:
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if any(not isinstance(v, torch.Tensor) for v in state.values()):
         raise FormatError("state dict holds non-tensor values")
+    state.update(_architecture_flags(header["config"], state))
     save_file(state, str(path), metadata={"mofsim": json.dumps(header)})
+
+
+def _architecture_flags(config: dict, state: dict) -> dict:
+    """``*_zeroed`` buffers a model pickled by an older mace lacks (e.g. mace-dac-1, mace 0.3.6).
+
+    They are flags the installed mace derives from the architecture alone, so they are taken
+    from a module built from the same config; any other missing tensor still fails the strict
+    load in ``load_model``, and the parent still requires the original module's numbers.
+    """
+    cls, kwargs = config_from_json(config)
+    fresh = cls(**kwargs).state_dict()
+    return {k: v for k, v in fresh.items() if k not in state and k.endswith("_zeroed")}
 
 
 def read_header(path: Path) -> dict:

@@ -56,13 +56,18 @@ def register_model_file(
     description: str = "",
     source=ModelSource.UPLOAD,
     defer: bool = False,
+    trusted: bool = False,
 ) -> MLModel:
-    """Store ``path`` as a model; validate it now (in a worker) or, with ``defer``, on the service worker."""
+    """Store ``path`` as a model; validate it now (in a worker) or, with ``defer``, on the service worker.
+
+    ``trusted`` only for a file whose checksum the caller matched against a pinned value
+    (``models_app.wheel_models``); see ``validation.validate_model_file``.
+    """
     final, staged = _stage(file_chunks(path), Path(path).name, name)
     if defer:
         return _pending(name, family, final, staged, owner, config, description, source)
     model = _create(name, family, final, staged, owner, config, description, source, ValidationStatus.PENDING, "")
-    return run_validation(model)
+    return run_validation(model, trusted=trusted)
 
 
 def accept_model_upload(
@@ -85,10 +90,10 @@ def _send_validation(model_id: int) -> None:
     validate_model.send(model_id)
 
 
-def run_validation(model: MLModel) -> MLModel:
+def run_validation(model: MLModel, trusted: bool = False) -> MLModel:
     """Convert and verify a stored upload (models_app.validation) and record the outcome."""
     upload = settings.WORKDIR / model.model_path
-    verdict = validate_model_file(model.family, upload, model.config.get("default_dtype", "float64"))
+    verdict = validate_model_file(model.family, upload, model.config.get("default_dtype", "float64"), trusted)
     try:
         if verdict.ok:
             _adopt_converted(model, upload, verdict)

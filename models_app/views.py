@@ -1,10 +1,12 @@
 """Model and training-dataset pages. Uploads reuse the API's storage service (same checks)."""
 
 from django import forms
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 
+from models_app import families
 from models_app.datasets import DatasetError
 from models_app.datasets.store import store_uploaded
 from models_app.models import MLModel, TrainingDataset
@@ -13,6 +15,28 @@ from models_app.models import MLModel, TrainingDataset
 @login_required
 def model_list(request):
     return render(request, "models_app/model_list.html", {"models": MLModel.objects.order_by("name")})
+
+
+VARIANT_KEYS = ("model_name", "version", "calculator", "task_name", "default_dtype", "dtype")
+
+
+@login_required
+def model_detail(request, name):
+    """Family, variant, capabilities, the nodes that can run it now, and its benchmark runs so far
+    (rendered by the task core's ``model_benchmarks`` tag: this app sits below it)."""
+    model = get_object_or_404(MLModel, name=name)
+    family = families.FAMILIES.get(model.family)
+    WorkerNode = apps.get_model("nodes_app", "WorkerNode")  # nodes are a layer above models
+    nodes = [n for n in WorkerNode.objects.filter(enabled=True).order_by("name") if model.family in (n.families or [])]
+    context = {
+        "model": model,
+        "family": family,
+        "variant": {k: model.config[k] for k in VARIANT_KEYS if k in model.config},
+        "requirements": f"requirements/models/{model.family}.txt",
+        "nodes": nodes,
+        "online_nodes": [n for n in nodes if n.is_alive],
+    }
+    return render(request, "models_app/model_detail.html", context)
 
 
 class DatasetUploadForm(forms.Form):

@@ -336,6 +336,10 @@ TASK_ROW_RETENTION_DAYS = env_int("TASK_ROW_RETENTION_DAYS", 30)
 TASK_ARTIFACT_RETENTION_DAYS = env_int("TASK_ARTIFACT_RETENTION_DAYS", 0)
 DRAMATIQ_MESSAGE_RETENTION_S = env_int("DRAMATIQ_MESSAGE_RETENTION_S", 3600)
 WORKER_GPUS = env_list("WORKER_GPUS")  # empty = detect with torch.cuda at launch
+# Worker groups (docs/models.md, "Environments"): a JSON list of {"name", "python", "families",
+# "gpus"} — extra workers started by run_gpu_workers from another environment (venv/container
+# interpreter), offering only the listed model families. Empty = one group: this interpreter.
+WORKER_GROUPS = env_str("WORKER_GROUPS")
 # Remote nodes (MOFSIM_SERVER_URL set) delete their least recently used downloaded inputs beyond this.
 NODE_CACHE_MAX_BYTES = env_int("NODE_CACHE_MAX_BYTES", 50 * 1024**3)
 

@@ -6,6 +6,7 @@
 | ``MOFSIM_SERVER_URL`` | a node on another machine: inputs, heartbeats and results go over HTTP |
 | ``MOFSIM_NODE_CACHE_DIR`` | where such a node keeps downloaded inputs (default ``WORKDIR``) |
 | ``MOFSIM_DEVICE`` | force ``cpu``/``cuda`` (default: CUDA when present) |
+| ``MOFSIM_FAMILIES`` | comma-separated model families this worker offers (default: all it can import) |
 
 Read at each call, not at import: the launcher starts each worker with its own values, and tests
 switch a process between roles. A remote node without its credentials fails with one error
@@ -32,6 +33,7 @@ class WorkerConfig:
     server_url: str
     cache_dir: Path
     device: str
+    families: frozenset[str] | None = None  # None: every family the environment imports
 
     @property
     def is_node(self) -> bool:
@@ -56,4 +58,10 @@ def worker_config() -> WorkerConfig:
         server_url=env.get("MOFSIM_SERVER_URL", "").rstrip("/"),
         cache_dir=Path(env.get("MOFSIM_NODE_CACHE_DIR") or settings.WORKDIR).resolve(),
         device=env.get("MOFSIM_DEVICE", "").strip().lower(),
+        families=_families(env.get("MOFSIM_FAMILIES", "")),
     )
+
+
+def _families(value: str) -> frozenset[str] | None:
+    names = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+    return names or None

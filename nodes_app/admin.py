@@ -35,7 +35,17 @@ class HeartbeatFilter(admin.SimpleListFilter):
 
 @admin.register(WorkerNode)
 class WorkerNodeAdmin(admin.ModelAdmin):
-    list_display = ["name", "device", "gpu_name", "memory", "health", "enabled", "last_heartbeat", "loaded"]
+    list_display = [
+        "name",
+        "device",
+        "gpu_name",
+        "memory",
+        "health",
+        "enabled",
+        "last_heartbeat",
+        "loaded",
+        "family_list",
+    ]
     list_filter = [HeartbeatFilter, "status", "enabled", "device"]
     search_fields = ["name", "hostname", "gpu_name"]
     readonly_fields = [
@@ -44,6 +54,7 @@ class WorkerNodeAdmin(admin.ModelAdmin):
         "registered_at",
         "versions",
         "loaded_models",
+        "families",
         "pid",
         "gpu_memory_used_mb",
         "gpu_memory_total_mb",
@@ -67,6 +78,10 @@ class WorkerNodeAdmin(admin.ModelAdmin):
     @admin.display(description="models")
     def loaded(self, obj):
         return ", ".join(obj.loaded_models or []) or "—"
+
+    @admin.display(description="families")
+    def family_list(self, obj):
+        return ", ".join(obj.families or []) or "—"
 
     @admin.action(description="Enable selected nodes")
     def enable_nodes(self, request, queryset):

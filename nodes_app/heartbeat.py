@@ -17,7 +17,7 @@ import threading
 
 import requests
 
-from models_app import cache
+from models_app import cache, families
 from models_app.loaders import package_versions
 from mofsim_site.worker_config import worker_config
 from nodes_app.commands import CommandRunner
@@ -31,17 +31,34 @@ class Superseded(Exception):
     """The server no longer accepts this process's node token (a successor took the node over)."""
 
 
-def collect_facts(device: str) -> dict:
+def offered_families() -> dict[str, dict]:
+    """The families this process can load (probed once), narrowed by ``MOFSIM_FAMILIES`` if set."""
+    found = families.available()
+    wanted = worker_config().families
+    return {key: versions for key, versions in found.items() if wanted is None or key in wanted}
 
+
+def collect_facts(device: str, with_families: bool | None = None) -> dict:
+    """What a heartbeat reports. The family probe imports every family's packages (a minute on a
+    loaded machine), so heartbeats never wait for it: by default (None) families are reported
+    once this process has probed them; True probes now, False leaves them out."""
+    if with_families is None:
+        with_families = families.probed()
     lease = worker_context.current_lease()
+    offered = offered_families() if with_families else {}
+    versions = package_versions("")
+    for family_versions in offered.values():
+        versions.update(family_versions)
     facts = {
         "device": device,
         "pid": os.getpid(),
         "loaded_models": cache.loaded_names(),
-        "versions": package_versions(""),
+        "versions": versions,
         "task": str(lease.task_id) if lease else None,
         "lease": str(lease.token) if lease else None,
     }
+    if with_families:
+        facts["families"] = sorted(offered)
     if device.startswith("cuda"):
         import torch
 

@@ -4,12 +4,17 @@ Each child is ``manage.py rundramatiq -p 1 -t 1 -Q mofsim`` with ``CUDA_VISIBLE_
 its GPU, prefetch 1 (a worker never hoards messages another GPU could run), and a node name +
 token. Without a GPU one CPU worker is started. The launcher restarts a child that dies.
 
+Worker groups (``WORKER_GROUPS``) add workers started from another environment's interpreter —
+model families pin incompatible packages, so a node pool mixes venvs or containers; each group's
+workers offer only its families (``MOFSIM_FAMILIES``) and report what they really import.
+
 Each child runs in its own process group (session), and the launcher always signals the whole
 group: when ``rundramatiq``'s parent dies, its worker process must not live on as an orphan
 that keeps computing (and heartbeating) next to its replacement. Housekeeping runs in its own
 thread, so restarting a dead worker never waits behind a long pass.
 """
 
+import json
 import logging
 import os
 import signal
@@ -21,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from nodes_app.services import register_local_node
 
@@ -35,6 +41,45 @@ class WorkerSpec:
     queues: tuple[str, ...] = ("mofsim",)
     threads: int = 1
     is_node: bool = True  # GPU/CPU compute workers are nodes; the service worker is not
+    python: str = sys.executable  # the interpreter (environment) the worker runs in
+
+
+@dataclass(frozen=True)
+class WorkerGroup:
+    """Workers started from one environment: its interpreter, the families it offers, its GPUs."""
+
+    name: str
+    python: str
+    families: tuple[str, ...] = ()  # empty: every family the environment imports
+    gpus: tuple[int, ...] | None = None  # None: the machine's GPUs
+
+
+def worker_groups(raw: str | None = None) -> list[WorkerGroup]:
+    """Parse ``WORKER_GROUPS`` (JSON list); a clear ImproperlyConfigured names what is wrong."""
+    raw = settings.WORKER_GROUPS if raw is None else raw
+    if not raw.strip():
+        return []
+    try:
+        items = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"WORKER_GROUPS is not JSON: {exc}") from exc
+    if not isinstance(items, list):
+        raise ImproperlyConfigured("WORKER_GROUPS must be a JSON list of groups")
+    from models_app.families import FAMILIES
+
+    groups = []
+    for item in items:
+        if not isinstance(item, dict) or not item.get("name") or not item.get("python"):
+            raise ImproperlyConfigured(f"WORKER_GROUPS entry {item!r} needs 'name' and 'python'")
+        if not os.access(item["python"], os.X_OK):
+            raise ImproperlyConfigured(f"WORKER_GROUPS {item['name']}: {item['python']} is not an executable")
+        unknown = set(item.get("families", [])) - set(FAMILIES)
+        if unknown:
+            raise ImproperlyConfigured(f"WORKER_GROUPS {item['name']}: unknown families {sorted(unknown)}")
+        gpus = item.get("gpus")
+        groups.append(WorkerGroup(str(item["name"]), item["python"], tuple(item.get("families", [])),
+                                  None if gpus is None else tuple(int(g) for g in gpus)))  # fmt: skip
+    return groups
 
 
 def detect_gpus(requested: list[str] | None = None) -> list[int]:
@@ -50,13 +95,17 @@ def detect_gpus(requested: list[str] | None = None) -> list[int]:
         return []
 
 
-def plan_workers(gpus: list[int], prefix: str | None = None, alerts: bool = True) -> list[WorkerSpec]:
-    """One compute worker per GPU (or one CPU worker), plus a service worker (alerts, model checks)."""
+def plan_workers(
+    gpus: list[int], prefix: str | None = None, alerts: bool = True, groups: list[WorkerGroup] | None = None
+) -> list[WorkerSpec]:
+    """One compute worker per GPU (or one CPU worker), the same again for each worker group from
+    its own interpreter, plus a service worker (alerts, model checks)."""
     prefix = prefix or socket.gethostname()
-    if not gpus:
-        specs = [WorkerSpec(f"{prefix}/cpu", None, {"MOFSIM_DEVICE": "cpu", "CUDA_VISIBLE_DEVICES": ""})]
-    else:
-        specs = [WorkerSpec(f"{prefix}/gpu{i}", i, {"CUDA_VISIBLE_DEVICES": str(i)}) for i in gpus]
+    specs = _compute_workers(gpus, prefix, sys.executable, {})
+    for group in groups or []:
+        env = {"MOFSIM_FAMILIES": ",".join(group.families)} if group.families else {}
+        group_gpus = gpus if group.gpus is None else list(group.gpus)
+        specs += _compute_workers(group_gpus, f"{prefix}/{group.name}", group.python, env)
     if alerts:
         # Webhooks and model-file checks are slow or untrusted: keep them off the GPU workers.
         service_env = {"CUDA_VISIBLE_DEVICES": "", "MOFSIM_DEVICE": "cpu"}
@@ -64,9 +113,16 @@ def plan_workers(gpus: list[int], prefix: str | None = None, alerts: bool = True
     return specs
 
 
-def worker_command(queues=("mofsim",), threads: int = 1) -> list[str]:
+def _compute_workers(gpus: list[int], prefix: str, python: str, env: dict) -> list[WorkerSpec]:
+    if not gpus:
+        return [WorkerSpec(f"{prefix}/cpu", None, {"MOFSIM_DEVICE": "cpu", "CUDA_VISIBLE_DEVICES": "", **env},
+                           python=python)]  # fmt: skip
+    return [WorkerSpec(f"{prefix}/gpu{i}", i, {"CUDA_VISIBLE_DEVICES": str(i), **env}, python=python) for i in gpus]
+
+
+def worker_command(queues=("mofsim",), threads: int = 1, python: str | None = None) -> list[str]:
     manage = str(settings.BASE_DIR / "manage.py")
-    return [sys.executable, manage, "rundramatiq", "--processes", "1", "--threads", str(threads),
+    return [python or sys.executable, manage, "rundramatiq", "--processes", "1", "--threads", str(threads),
             "--queues", *queues, "--worker-shutdown-timeout", "10000"]  # fmt: skip
 
 
@@ -80,7 +136,7 @@ def start_worker(spec: WorkerSpec) -> subprocess.Popen:
             spec.node_name, hostname=socket.gethostname(), gpu_index=spec.gpu_index, device=device
         )
         env.update(MOFSIM_NODE_NAME=node.name, MOFSIM_NODE_TOKEN=token)
-    return subprocess.Popen(worker_command(spec.queues, spec.threads), env=env, start_new_session=True)
+    return subprocess.Popen(worker_command(spec.queues, spec.threads, spec.python), env=env, start_new_session=True)
 
 
 def signal_group(proc: subprocess.Popen, signum: int) -> None:

@@ -34,11 +34,13 @@ class NodeMiddleware(Middleware):
 
         device = pick_device()
         # Fails fast on a bad token; "boot" fails over whatever a crashed predecessor held.
-        send_heartbeat(name, token, {**collect_facts(device), "boot": True})
-        node = WorkerNode.objects.get(name=name)
-        worker_context.configure(node, device)
+        send_heartbeat(name, token, {**collect_facts(device, with_families=False), "boot": True})
         self.thread = HeartbeatThread(name, token, device, settings.NODE_HEARTBEAT_INTERVAL_S)
-        self.thread.start()
+        self.thread.start()  # beats on while the families are probed below
+        # The model families this environment loads (imports: slow), stored before any claim.
+        send_heartbeat(name, token, collect_facts(device, with_families=True))
+        node = WorkerNode.objects.get(name=name)
+        worker_context.configure(node, device, families=node.families)
         logger.info("worker registered as node %s on %s", name, device)
 
     def before_worker_shutdown(self, broker, worker):

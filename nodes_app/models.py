@@ -18,7 +18,9 @@ class WorkerNode(models.Model):
     """A worker process pinned to one GPU.
 
     Only a SHA-256 of the node token is stored; the token itself is shown once when issued.
-    ``enabled`` is the operator's switch (a disabled node claims no new work).
+    ``enabled`` is the operator's switch (a disabled node claims no new work). ``families`` are
+    the model families (``models_app.families``) its process found importable at boot — its
+    capabilities; ``versions`` holds those packages' versions next to torch, ase and numpy.
     """
 
     name = models.CharField(max_length=200, unique=True)
@@ -30,6 +32,9 @@ class WorkerNode(models.Model):
     gpu_memory_used_mb = models.IntegerField(null=True, blank=True)
     gpu_utilization = models.FloatField(null=True, blank=True)
     loaded_models = models.JSONField(default=list, blank=True)
+    families = models.JSONField(
+        default=list, blank=True, help_text="model families this node's environment loads (reported at boot)"
+    )
     versions = models.JSONField(default=dict, blank=True)
     pid = models.IntegerField(null=True, blank=True)
     token_hash = models.CharField(max_length=64, blank=True)

@@ -26,6 +26,7 @@ HEARTBEAT_FIELDS = {
     "gpu_memory_used_mb",
     "gpu_utilization",
     "loaded_models",
+    "families",
     "versions",
     "pid",
 }

@@ -41,11 +41,17 @@ def running_per_owner(owner_ids) -> dict[int, int]:
     return dict(rows)
 
 
-def rank_candidates(loaded_model_ids=(), kinds=None):
-    """QUEUED tasks in claim order (a small window: the head of the queue)."""
+def rank_candidates(loaded_model_ids=(), kinds=None, families=None):
+    """QUEUED tasks in claim order (a small window: the head of the queue).
+
+    ``families`` (the model families the claiming node can load, ``models_app.families``) keeps
+    out tasks whose model it cannot run; None means no such filter.
+    """
     queued = Task.objects.filter(status=S.QUEUED)
     if kinds:
         queued = queued.filter(kind__in=kinds)
+    if families is not None:
+        queued = queued.filter(Q(model__isnull=True) | Q(model__family__in=list(families)))
     head = list(
         queued.order_by("-priority", "queued_at").values("id", "owner_id", "model_id", "priority", "queued_at")[
             :CANDIDATES
@@ -66,11 +72,11 @@ def rank_candidates(loaded_model_ids=(), kinds=None):
     return [row["id"] for row in head]
 
 
-def claim_next_task(node, loaded_model_ids=(), kinds=None) -> Task | None:
+def claim_next_task(node, loaded_model_ids=(), kinds=None, families=None) -> Task | None:
     """Atomically take the best QUEUED task for ``node``; None when there is nothing to do."""
     if node is not None and not node.enabled:
         return None
-    for task_id in rank_candidates(loaded_model_ids, kinds):
+    for task_id in rank_candidates(loaded_model_ids, kinds, families):
         claimed = _claim(task_id, node)
         if claimed is not None:
             return claimed

@@ -24,7 +24,7 @@ QUEUE = "mofsim"
 def run_next_task(hint_task_id: str) -> None:
     node = worker_context.current_node()  # waits until this worker process has bound its node
     loaded = worker_context.loaded_model_ids(cache.loaded_names())
-    task = claim_next_task(node, loaded_model_ids=loaded)
+    task = claim_next_task(node, loaded_model_ids=loaded, families=worker_context.families())
     if task is not None:
         worker_context.set_current_lease(Lease.of(task))
         try:

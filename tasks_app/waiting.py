@@ -1,8 +1,10 @@
 """Why a QUEUED task is still waiting — said on the task page and in the API.
 
 A plain "QUEUED" for minutes tells a user nothing. After TASK_WAIT_EXPLAIN_AFTER_S the task says
-what holds it: its model is disabled, no worker node is online, every online worker is busy
-(and how many tasks are ahead of it), or — with idle workers — that its wake-up is being re-sent.
+what holds it: its model is disabled, no worker node is online, no online node can load its
+model's family (nodes report their families at boot: ``models_app.families``), every online
+worker is busy (and how many tasks are ahead of it), or — with idle workers — that its wake-up
+is being re-sent.
 """
 
 from datetime import timedelta
@@ -34,6 +36,13 @@ def wait_reason(task: Task, now=None) -> str | None:
     n_online = online.count()
     if n_online == 0:
         return "no worker node is online; it starts when one comes up"
+    if model is not None:
+        capable = [node.pk for node in online.only("pk", "families") if model.family in (node.families or [])]
+        if not capable:
+            return (f"no online worker node can run {model.get_family_display()} models (capability "
+                    f"'{model.family}'); it starts when a node whose environment has that family comes up")  # fmt: skip
+        online = online.filter(pk__in=capable)
+        n_online = len(capable)
     busy = Task.objects.filter(status__in=HELD, node__in=online).values("node").distinct().count()
     ahead = (
         Task.objects.filter(status=S.QUEUED)

@@ -10,14 +10,20 @@ import threading
 
 from models_app.models import MLModel
 
-_state = {"node": None, "device": None, "lease": None}
+_state: dict = {"node": None, "device": None, "lease": None, "families": None}
 _lock = threading.Lock()
 
 
-def configure(node, device: str) -> None:
-    """Bind this process to its node row (a ``nodes_app.WorkerNode``; the core only needs the row)."""
+def configure(node, device: str, families=None) -> None:
+    """Bind this process to its node row (a ``nodes_app.WorkerNode``; the core only needs the row)
+    and the model families it reported it can load (None: no restriction)."""
     with _lock:
-        _state.update(node=node, device=device)
+        _state.update(node=node, device=device, families=None if families is None else list(families))
+
+
+def families() -> list[str] | None:
+    """The model families this worker may claim tasks for; None outside a worker (tests, ``--sync``)."""
+    return _state["families"]
 
 
 def current_node():

@@ -20,6 +20,7 @@ class WorkerNodeSerializer(serializers.ModelSerializer):
             "gpu_memory_used_mb",
             "gpu_utilization",
             "loaded_models",
+            "families",
             "status",
             "enabled",
             "is_alive",
@@ -38,6 +39,10 @@ class HeartbeatSerializer(serializers.Serializer):
     gpu_memory_used_mb = serializers.IntegerField(required=False, allow_null=True, min_value=0)
     gpu_utilization = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=100)
     loaded_models = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=100)
+    families = serializers.ListField(
+        child=serializers.CharField(max_length=20), required=False, max_length=50,
+        help_text="model families this process can load (its capabilities)",
+    )  # fmt: skip
     versions = serializers.DictField(required=False)
     pid = serializers.IntegerField(required=False, allow_null=True)
     task = serializers.UUIDField(required=False, allow_null=True, help_text="the task this process runs now")

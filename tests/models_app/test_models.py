@@ -30,7 +30,7 @@ def test_the_cache_loads_a_model_once_per_process():
 
 def test_unknown_family_and_missing_mace_file_fail_clearly():
     with pytest.raises(ModelLoadError, match="unknown model family"):
-        build_calculator({"family": "orb"}, "cpu")
+        build_calculator({"family": "nope"}, "cpu")  # "orb" is a family now (models_app.families)
     with pytest.raises(ModelLoadError, match="model file"):
         build_calculator({"family": "mace"}, "cpu")
 

@@ -97,3 +97,74 @@ def test_a_dead_worker_is_restarted_while_a_slow_housekeeping_pass_runs():
         stopping.set()
         loop.join(timeout=60)
     assert not loop.is_alive() and second.poll() is not None  # stopping ends the children too
+
+
+def test_worker_groups_start_workers_from_their_own_interpreter_with_their_families():
+    from nodes_app.launcher import WorkerGroup
+
+    groups = [WorkerGroup("chgnet", "/opt/venvs/chgnet/bin/python", ("chgnet",)), WorkerGroup("orb", "/x/py", (), (2,))]
+    specs = [s for s in plan_workers([0, 1], prefix="n", groups=groups) if s.is_node]
+    assert [s.node_name for s in specs] == ["n/gpu0", "n/gpu1", "n/chgnet/gpu0", "n/chgnet/gpu1", "n/orb/gpu2"]
+    assert specs[0].python == sys.executable and "MOFSIM_FAMILIES" not in specs[0].env
+    assert specs[2].python == "/opt/venvs/chgnet/bin/python" and specs[2].env["MOFSIM_FAMILIES"] == "chgnet"
+    assert specs[4].env == {"CUDA_VISIBLE_DEVICES": "2"}
+    assert worker_command(python=specs[2].python)[0] == "/opt/venvs/chgnet/bin/python"
+    cpu = [s for s in plan_workers([], prefix="laptop", groups=groups[:1]) if s.is_node]
+    assert [s.node_name for s in cpu] == ["laptop/cpu", "laptop/chgnet/cpu"]
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("{", "not JSON"),
+        ('{"name": "a"}', "JSON list"),
+        ('[{"name": "a"}]', "needs 'name' and 'python'"),
+        ('[{"name": "a", "python": "/nonexistent/python"}]', "is not an executable"),
+        (f'[{{"name": "a", "python": "{sys.executable}", "families": ["nope"]}}]', "unknown families"),
+    ],
+)
+def test_bad_worker_groups_are_refused_with_the_reason(raw, message):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from nodes_app.launcher import worker_groups
+
+    with pytest.raises(ImproperlyConfigured, match=message):
+        worker_groups(raw)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_group_registers_a_node_offering_only_its_families():
+    """A real launcher with WORKER_GROUPS: the group's worker comes up from the named interpreter
+    as its own node and reports only the group's families (CHGNet)."""
+    import json
+    import os
+
+    from django.conf import settings
+
+    pytest.importorskip("chgnet")
+
+    python = str(settings.BASE_DIR / ".venv" / "bin" / "python")  # another path to an environment
+    groups = json.dumps([{"name": "chg", "python": python, "families": ["chgnet"]}])
+    env = {**os.environ, "NODE_HEARTBEAT_INTERVAL_S": "1", "WORKER_GROUPS": groups}
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = ""
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "run_gpu_workers", "--name-prefix", "ci-groups", "--no-housekeeping",
+         "--no-service-worker"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "tests.launcher_settings", "MOFSIM_TEST_DB": str(db["NAME"])},
+        cwd=settings.BASE_DIR,
+    )  # fmt: skip
+    try:
+
+        def probed(name):  # online first (boot heartbeat), families once the process has probed them
+            return WorkerNode.objects.filter(name=name, status="online").exclude(families=[]).first()
+
+        main = wait_for(lambda: probed("ci-groups/cpu"), 300)
+        group = wait_for(lambda: probed("ci-groups/chg/cpu"), 300)
+        assert {"emt", "mace", "sevennet"} <= set(main.families) and "chgnet" in main.families
+        assert group.families == ["chgnet"] and group.versions["chgnet"] == "0.4.2"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)

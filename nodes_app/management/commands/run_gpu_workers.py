@@ -1,5 +1,7 @@
 """Start the worker processes of this machine (one per GPU, or one CPU worker) and supervise them.
 
+``WORKER_GROUPS`` adds the same per GPU from other environments (docs/models.md, "Environments").
+
 Not called ``runworker``: Channels ships a command of that name.
 """
 
@@ -8,7 +10,7 @@ import signal
 from django.core.management.base import BaseCommand
 
 from nodes_app.housekeeping import housekeeping_pass
-from nodes_app.launcher import detect_gpus, plan_workers, supervise
+from nodes_app.launcher import detect_gpus, plan_workers, supervise, worker_groups
 
 
 class Command(BaseCommand):
@@ -30,7 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         gpus = detect_gpus(opts["gpus"].split(",") if opts["gpus"] else None)
-        specs = plan_workers(gpus, opts["name_prefix"], alerts=not opts["no_service_worker"])
+        specs = plan_workers(gpus, opts["name_prefix"], alerts=not opts["no_service_worker"], groups=worker_groups())
         stopping = {"flag": False}
 
         def on_signal(signum, frame):
