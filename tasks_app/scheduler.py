@@ -17,7 +17,7 @@ present for every later write.
 """
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task
