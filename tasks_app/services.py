@@ -1,4 +1,8 @@
-"""Creating and cancelling tasks: the row first, the broker message on commit (DESIGN.md rule 1)."""
+"""Creating and cancelling tasks: the row first, the broker message on commit (DESIGN.md rule 1).
+
+Submitting goes through one bulk path (``enqueue_tasks``) whether one task or a batch of
+thousands: the rows and their log lines in two INSERTs, the wake-ups in one fan-out after commit.
+"""
 
 import logging
 
@@ -6,7 +10,7 @@ from django.db import transaction
 
 from tasks_app.choices import ACTIVE, Priority, TaskStatus
 from tasks_app.models import Task
-from tasks_app.state import IllegalTransition, transition
+from tasks_app.state import IllegalTransition, create_queued, transition
 
 logger = logging.getLogger(__name__)
 S = TaskStatus
@@ -23,28 +27,50 @@ def enqueue_task(
     benchmark_run=None,
     time_limit_s=None,
 ) -> Task:
-    """Save a task as PENDING, move it to QUEUED, and send its wake-up message after commit.
+    """Save one task as QUEUED and send its wake-up message after commit (``enqueue_tasks`` of one).
 
     ``params`` must already be validated (see ``tasks_app.params``).
     """
+    spec = {"kind": kind, "params": params, "structure": structure, "model": model, "priority": priority,
+            "benchmark_run": benchmark_run, "time_limit_s": time_limit_s}  # fmt: skip
+    return enqueue_tasks(owner, [spec])[0]
+
+
+def enqueue_tasks(owner, specs: list[dict]) -> list[Task]:
+    """Save many tasks as QUEUED in bulk and send their wake-ups in one fan-out after commit.
+
+    Each spec holds ``Task`` fields (``kind``, ``params`` validated, ``structure``, ``model``,
+    ``priority``, ``time_limit_s``, ``benchmark_run``). Two INSERTs whatever the number of tasks
+    (``tasks_app.state.create_queued``); inside a caller's transaction nothing is sent unless it
+    commits. Callers check the quota for the whole list first (``tasks_app.policy.check_quota``).
+    """
+    tasks = [Task(owner=owner, **spec) for spec in specs]
     with transaction.atomic():
-        task = Task.objects.create(
-            owner=owner,
-            kind=kind,
-            params=params,
-            structure=structure,
-            model=model,
-            priority=priority,
-            benchmark_run=benchmark_run,
-            time_limit_s=time_limit_s,
-        )
-        transition(task, S.QUEUED)
-        transaction.on_commit(lambda: send_wakeup(task.pk))
-    return task
+        create_queued(tasks)
+        ids = [task.pk for task in tasks]
+        transaction.on_commit(lambda: send_wakeups(ids))
+    return tasks
+
+
+def send_wakeups(task_ids) -> None:
+    """One wake-up per new task (their ``wakeup_sent_at`` was set when the rows were inserted).
+
+    A broker that refuses one will refuse the rest: stop there, the reconciler re-sends for
+    QUEUED rows that wait too long."""
+    from tasks_app.tasks import run_next_task  # deferred: the actor module imports the runner, which imports this
+
+    for task_id in task_ids:
+        try:
+            run_next_task.send(str(task_id))
+        except Exception:  # noqa: BLE001 - the rows are the truth; the reconciler retries
+            logger.warning("could not send wake-ups for %d task(s) from %s on; the reconciler will retry",
+                           len(task_ids), task_id, exc_info=True)  # fmt: skip
+            return
 
 
 def send_wakeup(task_id) -> None:
-    """Tell one worker there is work. The worker decides *which* task in the claim query."""
+    """Tell one worker there is work (a re-sent or re-queued task). The worker decides *which*
+    task in the claim query."""
     from django.utils import timezone
 
     from tasks_app.tasks import run_next_task  # deferred: the actor module imports the runner, which imports this
