@@ -308,6 +308,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 NODE_HEARTBEAT_INTERVAL_S = env_int("NODE_HEARTBEAT_INTERVAL_S", 30)
 NODE_OFFLINE_AFTER_S = env_int("NODE_OFFLINE_AFTER_S", 90)
 TASK_TIME_LIMIT_S = env_int("TASK_TIME_LIMIT_S", 48 * 3600)
+TASK_BATCH_MAX = env_int("TASK_BATCH_MAX", 1000)  # tasks per POST /api/v1/tasks/batch
 # Normal users: time limits above TASK_TIME_LIMIT_S and priority above NORMAL are for staff, and
 # at most this many tasks pending/queued/assigned/running at once (tasks_app.policy; staff exempt).
 USER_MAX_ACTIVE_TASKS = env_int("USER_MAX_ACTIVE_TASKS", 200)
