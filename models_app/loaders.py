@@ -5,6 +5,8 @@ come from the sevenn wheel (trusted); MACE files are only ever read in the pickl
 the sandbox converts uploads to (``models_app.mace_format``), so no worker unpickles a user file.
 """
 
+import functools
+
 from ase.calculators.mixing import SumCalculator
 
 D3_CUTOFF_A = 40 * 0.52917721  # 40 Bohr, the MOFSimBench/torch-dftd default
@@ -66,6 +68,11 @@ _BUILDERS = {"emt": _emt, "sevennet": _sevennet, "mace": _mace}
 
 def package_versions(family: str) -> dict:
     """Versions recorded in every result's provenance (DESIGN.md rule 8)."""
+    return dict(_package_versions(family))
+
+
+@functools.cache  # importlib.metadata reads the installed packages' files: ~40 ms a call; once per process
+def _package_versions(family: str) -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     names = ["ase", "phonopy", "torch", "numpy"]

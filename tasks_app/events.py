@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 
+from django.db import connections
 from django.template.loader import render_to_string
 
 from mofsim_site.push import push
@@ -41,22 +42,24 @@ def user_tasks_group(user_id) -> str:
 
 
 class ListCoalescer:
-    """Per-process buffer of list-row updates: the newest row per (group, task), sent in one
-    message per group by a timer at most every ``interval`` seconds."""
+    """Per-process buffer of list-row updates: the newest state per (group, task), rendered once
+    and sent in one message per group by a timer at most every ``interval`` seconds (a task that
+    went ASSIGNED → RUNNING → COMPLETED within it is rendered once, as COMPLETED)."""
 
     def __init__(self, interval: float):
         self.interval = interval
         self._lock = threading.Lock()
-        self._rows: dict[str, dict[str, str]] = {}
+        self._rows: dict[str, dict[str, Task]] = {}
         self._timer: threading.Timer | None = None
         self._pid = os.getpid()
 
-    def add(self, groups: list[str], task_id: str, html: str) -> None:
+    def add(self, groups: list[str], task: Task) -> None:
+        """Queue ``task``'s row (its structure and model already loaded: the timer reads no rows)."""
         with self._lock:
             if self._pid != os.getpid():  # a forked child inherits no timer thread
                 self._rows, self._timer, self._pid = {}, None, os.getpid()
             for group in groups:
-                self._rows.setdefault(group, {})[task_id] = html
+                self._rows.setdefault(group, {})[str(task.pk)] = task
             if self._timer is None:
                 self._timer = threading.Timer(self.interval, self.flush)
                 self._timer.daemon = True
@@ -65,11 +68,22 @@ class ListCoalescer:
     def flush(self) -> None:
         with self._lock:
             rows, self._rows, self._timer = self._rows, {}, None
-        messages = [
-            (group, {"type": "task.event", "event": "rows", "data": {"task_ids": list(by_task)},
-                     "html": "".join(by_task.values())})
-            for group, by_task in rows.items()
-        ]  # fmt: skip
+        html: dict[str, str] = {}
+        messages = []
+        try:
+            for group, by_task in rows.items():
+                for task_id, task in by_task.items():
+                    if task_id not in html:
+                        html[task_id] = render_to_string(
+                            "tasks_app/partials/_task_row.html", {"task": task, "oob": True}
+                        )
+                data = {"task_ids": list(by_task)}
+                messages.append((group, {"type": "task.event", "event": "rows", "data": data,
+                                         "html": "".join(html[t] for t in by_task)}))  # fmt: skip
+        except Exception:  # noqa: BLE001 - a list refresh must never break anything
+            logger.warning("rendering task list rows failed", exc_info=True)
+        finally:
+            connections.close_all()  # this timer thread's own, if a template ever read a row
         push(messages)
 
 
@@ -84,12 +98,12 @@ def status_changed(task, previous: str, line=None) -> None:
     payload = {"task_id": str(task.id), "status": task.status, "previous": previous}
     try:
         html = render_to_string("tasks_app/partials/_task_live.html", {"task": task, "lines": [line] if line else []})
-        row = render_to_string("tasks_app/partials/_task_row.html", {"task": task, "oob": True})
+        task.structure, task.model  # noqa: B018 - loaded here (usually cached), not in the timer thread
     except Exception:  # noqa: BLE001 - rendering must not break the state change either
         logger.warning("rendering the push for task %s failed", task.id, exc_info=True)
     else:
         push([(task_group(task.id), {"type": "task.event", "event": "status", "data": payload, "html": html})])
-        list_updates.add([user_tasks_group(task.owner_id), STAFF_TASKS_GROUP], str(task.id), row)
+        list_updates.add([user_tasks_group(task.owner_id), STAFF_TASKS_GROUP], task)
     _notify(task, previous)
 
 
