@@ -151,6 +151,14 @@ DRAMATIQ_BROKER = {
         "nodes_app.middleware.NodeMiddleware",
     ],
 }
+# A worker with prefetch 1 (one task at a time, as the launcher runs them) does not fetch while it
+# computes, and each empty fetch doubles its sleep up to Dramatiq's worker timeout (1 s): after a
+# 150 ms task it slept ~220 ms before claiming the next one, more than the task itself (issue 12,
+# bench/throughput.py). Capping the idle poll keeps that gap short, for one Redis call per poll of
+# an idle worker. Set here so every `rundramatiq` (which execs `dramatiq` with this environment)
+# and the launcher's children inherit it; an explicit environment variable wins.
+WORKER_IDLE_POLL_MS = env_int("WORKER_IDLE_POLL_MS", 20)
+os.environ.setdefault("dramatiq_worker_timeout", str(WORKER_IDLE_POLL_MS))
 DRAMATIQ_TASKS_DATABASE = "default"
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "callbacks"]  # tasks_app.callbacks: the callback actor
 
