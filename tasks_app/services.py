@@ -5,8 +5,11 @@ thousands: the rows and their log lines in two INSERTs, the wake-ups in one fan-
 """
 
 import logging
+import uuid
 
 from django.db import transaction
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis
 
 from tasks_app.choices import ACTIVE, Priority, TaskStatus
 from tasks_app.models import Task
@@ -53,19 +56,42 @@ def enqueue_tasks(owner, specs: list[dict]) -> list[Task]:
 
 
 def send_wakeups(task_ids) -> None:
-    """One wake-up per new task (their ``wakeup_sent_at`` was set when the rows were inserted).
-
-    A broker that refuses one will refuse the rest: stop there, the reconciler re-sends for
-    QUEUED rows that wait too long."""
+    """One wake-up per new task (their ``wakeup_sent_at`` was set when the rows were inserted),
+    sent in one round trip on Redis. A failure is logged: the rows are the truth, the reconciler
+    re-sends for QUEUED rows that wait too long, and an extra wake-up finds nothing to claim."""
     from tasks_app.tasks import run_next_task  # deferred: the actor module imports the runner, which imports this
 
-    for task_id in task_ids:
-        try:
-            run_next_task.send(str(task_id))
-        except Exception:  # noqa: BLE001 - the rows are the truth; the reconciler retries
-            logger.warning("could not send wake-ups for %d task(s) from %s on; the reconciler will retry",
-                           len(task_ids), task_id, exc_info=True)  # fmt: skip
-            return
+    messages = [run_next_task.message(str(task_id)) for task_id in task_ids]
+    broker = run_next_task.broker
+    try:
+        if isinstance(broker, RedisBroker) and len(messages) > 1:
+            _enqueue_pipelined(broker, messages)
+        else:
+            for message in messages:
+                broker.enqueue(message)
+    except Exception:  # noqa: BLE001 - see above
+        logger.warning("could not send wake-ups for %d task(s); the reconciler will retry", len(messages),
+                       exc_info=True)  # fmt: skip
+
+
+def _enqueue_pipelined(broker: RedisBroker, messages) -> None:
+    """``RedisBroker.enqueue`` for many messages in one pipeline: the same dispatch script, the
+    same arguments and middleware hooks (Dramatiq 2.2, pinned), one round trip instead of one
+    per message (12 ms each on a loaded machine: 6 s of a 500-task batch)."""
+    dispatch = broker.scripts["dispatch"]
+    pipe = broker.client.pipeline(transaction=False)
+    sent = []
+    for message in messages:
+        message = message.copy(options={"redis_message_id": str(uuid.uuid4())})
+        broker.emit_before("enqueue", message, None)
+        args = ["enqueue", current_millis(), message.queue_name, broker.broker_id, broker.heartbeat_timeout,
+                broker.dead_message_ttl, broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
+                message.options["redis_message_id"], message.encode()]  # fmt: skip
+        dispatch(keys=[broker.namespace], args=args, client=pipe)
+        sent.append(message)
+    pipe.execute()
+    for message in sent:
+        broker.emit_after("enqueue", message, None)
 
 
 def send_wakeup(task_id) -> None:

@@ -191,14 +191,9 @@ def create_queued(tasks: list[Task], now=None) -> list[Task]:
     for task in tasks:
         if not Task.callback.is_cached(task):  # nothing can have attached one yet: no SELECT later
             Task.callback.related.set_cached_value(task, None)
-    pairs = [(copy.copy(t), t) for t in tasks]
-
-    def emit() -> None:
-        for snapshot, task in pairs:  # a callback attached later in the transaction counts
-            Task.callback.related.set_cached_value(snapshot, getattr(task, "callback", None))
-        events.tasks_created([snapshot for snapshot, _ in pairs])
-
-    transaction.on_commit(emit)
+    # The instances themselves, not copies (copying 500 took 1.3 s): a callback attached later in
+    # the transaction is then seen, and a task that moved on before commit emitted its own event.
+    transaction.on_commit(lambda: events.tasks_created([t for t in tasks if t.status == S.QUEUED]))
     return tasks
 
 
