@@ -138,6 +138,8 @@ else:
         "BROKER": "dramatiq.brokers.redis.RedisBroker",
         "OPTIONS": {"url": BROKER_URL, "namespace": f"{REDIS_NAMESPACE}-dramatiq"},
     }
+# No django_dramatiq AdminMiddleware: it upserted a row per message (3 writes per task, 36 ms of a
+# 55 ms wake-up send) into a table nothing reads — the Task rows are the record of the work.
 DRAMATIQ_BROKER = {
     **_broker,
     "MIDDLEWARE": [
@@ -146,10 +148,17 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.Callbacks",
         "dramatiq.middleware.Retries",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
-        "django_dramatiq.middleware.AdminMiddleware",
         "nodes_app.middleware.NodeMiddleware",
     ],
 }
+# A worker with prefetch 1 (one task at a time, as the launcher runs them) does not fetch while it
+# computes, and each empty fetch doubles its sleep up to Dramatiq's worker timeout (1 s): after a
+# 150 ms task it slept ~220 ms before claiming the next one, more than the task itself (issue 12,
+# bench/throughput.py). Capping the idle poll keeps that gap short, for one Redis call per poll of
+# an idle worker. Set here so every `rundramatiq` (which execs `dramatiq` with this environment)
+# and the launcher's children inherit it; an explicit environment variable wins.
+WORKER_IDLE_POLL_MS = env_int("WORKER_IDLE_POLL_MS", 20)
+os.environ.setdefault("dramatiq_worker_timeout", str(WORKER_IDLE_POLL_MS))
 DRAMATIQ_TASKS_DATABASE = "default"
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "callbacks"]  # tasks_app.callbacks: the callback actor
 
@@ -307,6 +316,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 NODE_HEARTBEAT_INTERVAL_S = env_int("NODE_HEARTBEAT_INTERVAL_S", 30)
 NODE_OFFLINE_AFTER_S = env_int("NODE_OFFLINE_AFTER_S", 90)
 TASK_TIME_LIMIT_S = env_int("TASK_TIME_LIMIT_S", 48 * 3600)
+TASK_BATCH_MAX = env_int("TASK_BATCH_MAX", 1000)  # tasks per POST /api/v1/tasks/batch
 # Normal users: time limits above TASK_TIME_LIMIT_S and priority above NORMAL are for staff, and
 # at most this many tasks pending/queued/assigned/running at once (tasks_app.policy; staff exempt).
 USER_MAX_ACTIVE_TASKS = env_int("USER_MAX_ACTIVE_TASKS", 200)

@@ -61,14 +61,20 @@ def put_file(task_id, attempt: int, path: Path, name: str | None = None, sha256:
     return StoredFile(name, key, size, sha256)
 
 
-def record(task_id, attempt: int, files: list[StoredFile]) -> None:
-    """Make ``files`` the task's artifacts (call inside the transaction that fences the attempt)."""
-    TaskArtifact.objects.filter(task_id=task_id).exclude(attempt=attempt).delete()
-    for f in files:
-        TaskArtifact.objects.update_or_create(
-            task_id=task_id, attempt=attempt, name=f.name,
-            defaults={"path": f.path, "size_bytes": f.size_bytes, "sha256": f.sha256},
-        )  # fmt: skip
+def record(task_id, attempt: int, files: list[StoredFile]) -> list[TaskArtifact]:
+    """Make ``files`` the task's artifacts (call inside the transaction that fences the attempt).
+
+    One upsert for all files; an earlier attempt's rows (there are none for attempt 1) go first."""
+    if attempt > 1:
+        TaskArtifact.objects.filter(task_id=task_id).exclude(attempt=attempt).delete()
+    if not files:
+        return []
+    return TaskArtifact.objects.bulk_create(
+        [TaskArtifact(task_id=task_id, attempt=attempt, name=f.name, path=f.path, size_bytes=f.size_bytes,
+                      sha256=f.sha256) for f in sorted(files, key=lambda f: f.name)],
+        update_conflicts=True, unique_fields=["task", "attempt", "name"],
+        update_fields=["path", "size_bytes", "sha256"],
+    )  # fmt: skip
 
 
 def store_file(task, path: Path, name: str | None = None, sha256: str | None = None, move: bool = False):

@@ -71,7 +71,10 @@ def payload_for(task: Task, previous: str | None) -> dict:
 
 def on_status_changed(task: Task, previous: str | None) -> bool:
     """Queue a delivery if the task's callback listens for its new state. Returns whether it did."""
-    callback = TaskCallback.objects.filter(task_id=task.pk).only("events").first()
+    if Task.callback.is_cached(task):  # the transition's SELECT (or the submit) already knows it
+        callback = getattr(task, "callback", None)
+    else:
+        callback = TaskCallback.objects.filter(task_id=task.pk).only("events").first()
     if callback is None or task.status not in callback.events:
         return False
     body = {"delivery_id": str(uuid.uuid4()), "event": task.status, **payload_for(task, previous)}

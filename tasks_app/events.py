@@ -1,14 +1,25 @@
 """Everything that happens *after* a task row changed: websocket pushes, then the
-``task_status_changed`` signal other apps (alerts, …) subscribe to.
+``task_status_changed`` signal other apps (alerts, callbacks, …) subscribe to.
 
 Called only from ``transaction.on_commit`` hooks, so listeners never see state the database
 does not have. A push that fails (channel layer down) is logged, never raised: the row is the
 truth and pages can always re-read it.
+
+Fan-out is bounded (issue 12): a transition renders its fragments once (the task page's live
+fragment and the list row, shared by every list group); the task page's group gets it at once,
+while the list groups — the owner's and the staff-wide one, which every transition and every
+submit would otherwise flood — get coalesced updates: the latest row of each task, at most one
+message per group every ``LIST_FLUSH_S``. A task that was just created is on no open page, so
+a submit pushes nothing; only its subscribers are told.
 """
 
+import atexit
 import json
 import logging
+import os
+import threading
 
+from django.db import connections
 from django.template.loader import render_to_string
 
 from mofsim_site.push import push
@@ -18,6 +29,7 @@ from tasks_app.signals import task_status_changed
 logger = logging.getLogger(__name__)
 
 STAFF_TASKS_GROUP = "tasks-staff"
+LIST_FLUSH_S = 0.4
 
 
 def task_group(task_id) -> str:
@@ -29,31 +41,93 @@ def user_tasks_group(user_id) -> str:
     return f"tasks-user-{user_id}"
 
 
+class ListCoalescer:
+    """Per-process buffer of list-row updates: the newest state per (group, task), rendered once
+    and sent in one message per group by a timer at most every ``interval`` seconds (a task that
+    went ASSIGNED → RUNNING → COMPLETED within it is rendered once, as COMPLETED)."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._rows: dict[str, dict[str, Task]] = {}
+        self._timer: threading.Timer | None = None
+        self._pid = os.getpid()
+
+    def add(self, groups: list[str], task: Task) -> None:
+        """Queue ``task``'s row (its structure and model already loaded: the timer reads no rows)."""
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child inherits no timer thread
+                self._rows, self._timer, self._pid = {}, None, os.getpid()
+            for group in groups:
+                self._rows.setdefault(group, {})[str(task.pk)] = task
+            if self._timer is None:
+                self._timer = threading.Timer(self.interval, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            rows, self._rows, self._timer = self._rows, {}, None
+        html: dict[str, str] = {}
+        messages = []
+        try:
+            for group, by_task in rows.items():
+                for task_id, task in by_task.items():
+                    if task_id not in html:
+                        html[task_id] = render_to_string(
+                            "tasks_app/partials/_task_row.html", {"task": task, "oob": True}
+                        )
+                data = {"task_ids": list(by_task)}
+                messages.append((group, {"type": "task.event", "event": "rows", "data": data,
+                                         "html": "".join(html[t] for t in by_task)}))  # fmt: skip
+        except Exception:  # noqa: BLE001 - a list refresh must never break anything
+            logger.warning("rendering task list rows failed", exc_info=True)
+        finally:
+            connections.close_all()  # this timer thread's own, if a template ever read a row
+        push(messages)
+
+
+list_updates = ListCoalescer(LIST_FLUSH_S)
+atexit.register(list_updates.flush)  # a command's last updates still go out
+
+
 def status_changed(task, previous: str, line=None) -> None:
     """Push the task page's live fragment (status, progress, outcome, the transition's log line)
-    to the task group and the list row to the owner's and staff's list groups, then tell the
-    subscribers (``tasks_app.signals.task_status_changed``)."""
+    to the task group at once and the list row, coalesced, to the owner's and staff's list
+    groups; then tell the subscribers (``tasks_app.signals.task_status_changed``)."""
     payload = {"task_id": str(task.id), "status": task.status, "previous": previous}
     try:
         html = render_to_string("tasks_app/partials/_task_live.html", {"task": task, "lines": [line] if line else []})
-        row = render_to_string("tasks_app/partials/_task_row.html", {"task": task, "oob": True})
+        task.structure, task.model  # noqa: B018 - loaded here (usually cached), not in the timer thread
     except Exception:  # noqa: BLE001 - rendering must not break the state change either
         logger.warning("rendering the push for task %s failed", task.id, exc_info=True)
     else:
-        row_event = {"type": "task.event", "event": "status", "data": payload, "html": row}
-        push([
-            (task_group(task.id), {"type": "task.event", "event": "status", "data": payload, "html": html}),
-            (user_tasks_group(task.owner_id), row_event),
-            (STAFF_TASKS_GROUP, row_event),
-        ])  # fmt: skip
+        push([(task_group(task.id), {"type": "task.event", "event": "status", "data": payload, "html": html})])
+        list_updates.add([user_tasks_group(task.owner_id), STAFF_TASKS_GROUP], task)
+    _notify(task, previous)
+
+
+def tasks_created(tasks) -> None:
+    """New QUEUED tasks (one submit or a batch): no page shows them yet, so only subscribers hear."""
+    for task in tasks:
+        _notify(task, "PENDING")
+
+
+def _notify(task, previous: str) -> None:
     for receiver, error in task_status_changed.send_robust(sender=Task, task=task, previous=previous):
         if isinstance(error, Exception):
             logger.warning("task_status_changed receiver %r failed: %r", receiver, error)
 
 
-def log_line(task_id, line) -> None:
-    html = render_to_string("tasks_app/partials/_log_line.html", {"line": line, "oob": True})
-    data = {"id": line.id, "level": line.level, "message": line.message, "created_at": line.created_at.isoformat()}
+def log_lines(task_id, lines) -> None:
+    """Push lines written together as one message (one OOB fragment per line)."""
+    if not lines:
+        return
+    html = "".join(render_to_string("tasks_app/partials/_log_line.html", {"line": line, "oob": True}) for line in lines)
+    data = [
+        {"id": line.id, "level": line.level, "message": line.message, "created_at": line.created_at.isoformat()}
+        for line in lines
+    ]
     push([(task_group(task_id), {"type": "task.event", "event": "log", "data": data, "html": html})])
 
 

@@ -38,7 +38,7 @@ from tasks_app.inputs import ensure_local_model, ensure_local_structure
 from tasks_app.leases import LeaseKeeper, drop_connection
 from tasks_app.models import Task, TaskLogLine, TaskMetricPoint
 from tasks_app.params import run_params
-from tasks_app.state import HELD, IllegalTransition, Lease, LeaseLost, transition
+from tasks_app.state import HELD, IllegalTransition, Lease, LeaseLost, forget, keep, transition
 
 logger = logging.getLogger(__name__)
 S = TaskStatus
@@ -59,7 +59,10 @@ class TaskReporter(Reporter):
 
     Log lines and metric points are buffered and written together with the progress columns at
     most every ``PERSIST_EVERY_S`` (warnings and errors at once), in one transaction whose first
-    statement is the conditional UPDATE on the lease token: a stale attempt writes nothing.
+    statement is the conditional UPDATE on the lease token: a stale attempt writes nothing. What
+    is still pending when the executor returns goes into the transaction that records the final
+    state (``take_pending``), so a short task writes its lines, points and progress there, with
+    no batch of its own.
     """
 
     PERSIST_EVERY_S = 1.0
@@ -69,7 +72,7 @@ class TaskReporter(Reporter):
         self.task = task
         self.lease = lease or Lease.of(task)
         self.keeper = keeper
-        self._last_persist = 0.0
+        self._last_persist = time.monotonic()  # the first second's lines go out together
         self._pending_lines: list[TaskLogLine] = []
         self._pending_points: list[dict] = []
         self._deadline = time.monotonic() + task.time_limit_s if task.time_limit_s else None
@@ -101,22 +104,32 @@ class TaskReporter(Reporter):
     def on_progress(self, point: dict) -> None:
         self.check()
         self._pending_points.append(point)
-        last = self.total is not None and self.step >= self.total
-        if time.monotonic() - self._last_persist < self.PERSIST_EVERY_S and not last:
-            return
+        if time.monotonic() - self._last_persist < self.PERSIST_EVERY_S:
+            return  # the last point of a run is written with its final state at the latest
         self.flush(point)
+
+    def take_pending(self) -> tuple[list[TaskLogLine], list[dict], dict]:
+        """Hand over what is not written yet: log lines, metric points and the progress columns."""
+        lines, points = self._pending_lines, self._pending_points
+        self._pending_lines, self._pending_points = [], []
+        progress: dict[str, Any] = {"progress_step": self.step, "progress_total": self.total}
+        if self.points:
+            progress["progress"] = _without_step(self.points[-1])
+        return lines, points, progress
 
     def flush(self, point: dict | None = None, final: bool = False) -> None:
         """Write what is pending. Raises TaskCancelled/LeaseLost when the attempt lost the task
         (unless ``final``: the attempt is ending anyway and only wants its last lines kept)."""
         self._last_persist = time.monotonic()
+        if final and point is None and not self._pending_lines and not self._pending_points:
+            return  # nothing to keep: no write (the lease keeper watches the lease meanwhile)
         metrics = _without_step(point or {})
         lines, points = self._pending_lines, self._pending_points
         self._pending_lines, self._pending_points = [], []
         progress: dict[str, Any] = {"progress_step": self.step, "progress_total": self.total}
         if point is not None:
             progress["progress"] = metrics
-        state = with_fresh_connection(lambda: self._write(lines, points, progress), tries=3)
+        state = with_fresh_connection(lambda: self.write_fenced(lines, points, progress), tries=3)
         if state == "held":
             self.task.progress_step, self.task.progress_total = self.step, self.total
             if point is not None:
@@ -127,7 +140,7 @@ class TaskReporter(Reporter):
                 raise TaskCancelled()
             raise LeaseLost(self.task.pk, state, "progress")
 
-    def _write(self, lines: list[TaskLogLine], points: list[dict], progress: dict) -> str:
+    def write_fenced(self, lines: list[TaskLogLine], points: list[dict], progress: dict) -> str:
         with transaction.atomic():
             mine = Task.objects.filter(pk=self.task.pk, lease_token=self.lease.token)
             if mine.filter(status__in=HELD).update(updated_at=timezone.now(), **progress):
@@ -142,11 +155,7 @@ class TaskReporter(Reporter):
                     TaskMetricPoint(task_id=self.task.pk, step=p["step"], data=_without_step(p)) for p in points
                 )
 
-            def push_lines() -> None:
-                for line in created:
-                    events.log_line(self.task.pk, line)
-
-            transaction.on_commit(push_lines)
+            transaction.on_commit(lambda: events.log_lines(self.task.pk, created))
         return state
 
     def close(self) -> None:
@@ -263,12 +272,12 @@ def execute_task(task: Task, device: str | None = None) -> Task:
         reporter = TaskReporter(task, artifacts_dir(task), lease, keeper)
         try:
             outcome = _compute(task, reporter, device)
-            _finish(task, lease, reporter, *outcome)
+            recorded = _finish(task, lease, reporter, *outcome)
         finally:
             reporter.close()
     finally:
         keeper.stop()
-    return _refresh(task)
+    return task if recorded else _refresh(task)  # recorded: the instance is what was written
 
 
 def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | None, dict]:
@@ -293,7 +302,6 @@ def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | Non
             result = entry.load_run()(atoms, calc, params, reporter)
         reporter.check()
         result["provenance"] = provenance(task, device, time.perf_counter() - started, reporter.step)
-        reporter.flush(reporter.points[-1] if reporter.points else None)
         return S.COMPLETED, {"result": json_safe(result)}
     except TaskCancelled:
         _log_quietly(reporter, "stopped: task was cancelled", "WARNING")
@@ -320,10 +328,14 @@ def _log_quietly(reporter: TaskReporter, message: str, level: str) -> None:
         logger.warning("could not log %r for task %s", message, reporter.task.pk, exc_info=True)
 
 
-def _finish(task: Task, lease: Lease, reporter: TaskReporter, target: str | None, fields: dict) -> None:
-    """Keep the attempt's last lines and files, and record its final state — all fenced by the lease."""
+def _finish(task: Task, lease: Lease, reporter: TaskReporter, target: str | None, fields: dict) -> bool:
+    """Keep the attempt's last lines and files, and record its final state — all fenced by the lease.
+
+    Returns whether the final state was recorded (the instance then holds the row as written).
+    """
     try:
-        with_fresh_connection(lambda: reporter.flush(final=True))
+        if target is None:  # stopped (cancelled, lease lost): only its last lines are kept
+            with_fresh_connection(lambda: reporter.flush(final=True))
         stored = archive_files(task, lease, _write_files(task, reporter, fields.get("result")))
     except Exception as exc:  # noqa: BLE001 - files we cannot archive must not leave the task RUNNING
         logger.exception("archiving the files of task %s failed", task.pk)
@@ -331,8 +343,9 @@ def _finish(task: Task, lease: Lease, reporter: TaskReporter, target: str | None
         if target is not None:
             target, fields = S.FAILED, {"error": f"could not archive the results: {type(exc).__name__}: {exc}",
                                         "traceback": strip_paths(tb.format_exc())}  # fmt: skip
+    pending = reporter.take_pending()
     try:
-        with_fresh_connection(lambda: _record_final(task, lease, target, fields, stored))
+        return with_fresh_connection(lambda: _record_final(task, lease, target, fields, stored, reporter, pending))
     except LeaseLost as exc:
         logger.warning("task %s attempt %s: %s", task.pk, lease.attempt, exc)
     except DatabaseError:
@@ -342,23 +355,50 @@ def _finish(task: Task, lease: Lease, reporter: TaskReporter, target: str | None
         error = f"could not store the result: {type(exc).__name__}: {exc}"
         fields = {"error": error, "traceback": strip_paths(tb.format_exc())}
         try:
-            with_fresh_connection(lambda: _record_final(task, lease, S.FAILED, fields, stored))
+            return with_fresh_connection(
+                lambda: _record_final(task, lease, S.FAILED, fields, stored, reporter, pending)
+            )
         except (IllegalTransition, DatabaseError):
             logger.exception("could not record the failure of task %s either", task.pk)
+    return False
 
 
-def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, stored: list) -> None:
+Pending = tuple[list[TaskLogLine], list[dict], dict]
+
+
+def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, stored: list, reporter: TaskReporter,
+                  pending: Pending) -> bool:  # fmt: skip
+    """One fenced transaction: the final state with the reporter's pending lines, points and
+    progress, and the artifact rows. Safe to retry: the lines are rebuilt on every try."""
+    held, points, progress = pending
+    lines = [TaskLogLine(task_id=task.pk, level=x.level, source=x.source, message=x.message) for x in held]
     with transaction.atomic():
         if target is not None:
+            # Registered first, so the page gets the executor's lines before the transition's own;
+            # only lines the transition inserted (they have an id) are pushed.
+            transaction.on_commit(lambda: events.log_lines(task.pk, [x for x in lines if x.pk]))
+            # The artifact rows first, so the pushed fragment lists them without a query; a lost
+            # lease below rolls them back with everything else.
+            keep(task, "artifacts", record(task.pk, lease.attempt, stored))
             try:
-                transition(task, target, only_from=S.RUNNING, lease=lease, level="INFO" if target == S.COMPLETED
-                           else "ERROR", **fields)  # fmt: skip
+                transition(task, target, only_from=S.RUNNING, lease=lease, lines=lines, **progress,
+                           level="INFO" if target == S.COMPLETED else "ERROR", **fields)  # fmt: skip
             except LeaseLost:
                 raise
             except IllegalTransition as exc:  # cancelled at the last moment: keep its files, not the result
                 logger.info("not recording %s for task %s: already %s", target, task.pk, exc.current)
-        if Task.objects.select_for_update().filter(pk=task.pk, lease_token=lease.token).exists():
-            record(task.pk, lease.attempt, stored)
+                forget(task, "artifacts")
+            else:
+                if points:
+                    TaskMetricPoint.objects.bulk_create(
+                        TaskMetricPoint(task_id=task.pk, step=p["step"], data=_without_step(p)) for p in points
+                    )
+                return True
+        if lines or points:
+            reporter.write_fenced(lines, points, progress)  # fenced: kept only while the lease is ours
+        if target is None and Task.objects.select_for_update().filter(pk=task.pk, lease_token=lease.token).exists():
+            record(task.pk, lease.attempt, stored)  # (with a target they were recorded above)
+    return False
 
 
 def json_safe(value):

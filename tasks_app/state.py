@@ -12,13 +12,12 @@ orphaned while another attempt took over can no longer write anything — it get
 
 import copy
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tasks_app import events
@@ -62,55 +61,111 @@ class LeaseLost(IllegalTransition):
 
 def transition(
     task: Task, target: str, *, only_from=None, lease: Lease | None = None, message: str = "", level: str = "INFO",
-    **fields,
+    lines: Sequence[TaskLogLine] = (), **fields,
 ) -> Task:  # fmt: skip
     """Move ``task`` to ``target`` or raise ``IllegalTransition`` (``LeaseLost`` for a stale lease).
 
     ``only_from`` narrows the allowed source states (e.g. the worker claim accepts only QUEUED).
-    Extra ``fields`` (node, error, result, …) are written in the same UPDATE. The passed
-    instance is refreshed from the database on success.
+    Extra ``fields`` (node, error, result, …) are written in the same UPDATE; ``lines`` (log lines
+    a reporter still held) are inserted with the transition's own line in one statement. The
+    passed instance is updated on success.
+
+    Cost (DESIGN.md rule 11): one locking SELECT of the row (with its structure, model, node and
+    callback, so later reads cost nothing), the conditional UPDATE, one INSERT of the log lines
+    and one write of the attempt row. Inside a caller's transaction no savepoint is taken: an
+    illegal move is detected before anything is written and raised after the block.
     """
     allowed = set(sources_of(target))
     if only_from is not None:
         allowed &= {only_from} if isinstance(only_from, str) else set(only_from)
     now = timezone.now()
-    updates = {"status": target, "updated_at": now, **_implied_fields(target, now), **fields}
-    with transaction.atomic():
-        before = Task.objects.filter(pk=task.pk).values("status", "attempts", "node_id").first() or {}
-        previous = before.get("status")
-        match = Task.objects.filter(pk=task.pk, status__in=allowed)
-        if lease is not None:
-            match = match.filter(lease_token=lease.token)
-        if not match.update(**updates):
-            current = Task.objects.filter(pk=task.pk).values_list("status", "lease_token").first()
-            status, token = current if current else (None, None)
-            if lease is not None and token != lease.token:
-                raise LeaseLost(task.pk, status, target)
-            raise IllegalTransition(task.pk, status, target)
-        text = f"status {previous} → {target}" + (f": {message}" if message else "")
-        line = TaskLogLine.objects.create(task_id=task.pk, level=level, source="platform", message=text)
-        task.refresh_from_db()
-        _record_attempt(task, previous, before.get("attempts"), target, now, message or fields.get("error", ""))
-        snapshot = copy.copy(task)  # later transitions in this transaction must not change what we emit
-        transaction.on_commit(lambda: events.status_changed(snapshot, previous or "", line))
+    with transaction.atomic(savepoint=False):
+        row = task if _holds(task, only_from, lease) else _locked_row(task.pk)
+        refused = _refusal(task.pk, row, allowed, lease, target)
+        if refused is None and row is not None:
+            refused = _write(task, row, target, allowed, lease, now, message, level, lines, fields)
+    if refused is not None:
+        raise refused
     return task
 
 
-def _implied_fields(target: str, now) -> dict:
-    """What entering ``target`` means for the other columns (callers' ``fields`` win)."""
-    implied = {}
+def _write(task, row, target, allowed, lease, now, message, level, lines, fields) -> IllegalTransition | None:
+    """The UPDATE, the log lines, the attempt row and the event of a transition found legal."""
+    updates = {"status": target, "updated_at": now, **_implied_fields(row, target, now), **fields}
+    match = Task.objects.filter(pk=task.pk, status__in=allowed)
+    if lease is not None:
+        match = match.filter(lease_token=lease.token)
+    if not match.update(**updates):  # moved on meanwhile (an unlocked row: the lease holder's, or SQLite)
+        current = Task.objects.filter(pk=task.pk).values_list("status", "lease_token").first()
+        return _refusal(task.pk, Task(status=current[0], lease_token=current[1]) if current else None, set(),
+                        lease, target)  # fmt: skip
+    previous = row.status
+    text = f"status {previous} → {target}" + (f": {message}" if message else "")
+    line = TaskLogLine(task_id=task.pk, level=level, source="platform", message=text)
+    TaskLogLine.objects.bulk_create([*lines, line])
+    _apply(task, row, updates)
+    _record_attempt(task, previous, row.attempts, target, now, message or fields.get("error", ""))
+    snapshot = copy.copy(task)  # later transitions in this transaction must not change what we emit
+    transaction.on_commit(lambda: events.status_changed(snapshot, previous or "", line))
+    return None
+
+
+def _holds(task: Task, only_from, lease: Lease | None) -> bool:
+    """A worker's own next step (RUNNING, then the final state): its instance is the row as its
+    attempt left it, and the UPDATE's conditions (state, lease token) are the check — no SELECT."""
+    return (
+        lease is not None and isinstance(only_from, str) and not task._state.adding
+        and task.status == only_from and task.lease_token == lease.token
+    )  # fmt: skip
+
+
+def _locked_row(task_id) -> Task | None:
+    """The row, locked until commit (PostgreSQL), with what a worker and the events read next."""
+    return (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("structure", "model", "node", "callback")
+        .filter(pk=task_id)
+        .first()
+    )
+
+
+def _refusal(task_id, row: Task | None, allowed: set, lease: Lease | None, target: str) -> IllegalTransition | None:
+    """Why ``row`` cannot make the move (``LeaseLost`` first: a stale attempt learns that), or None."""
+    status, token = (row.status, row.lease_token) if row is not None else (None, None)
+    if row is None or status not in allowed or (lease is not None and token != lease.token):
+        if lease is not None and token != lease.token:
+            return LeaseLost(task_id, status, target)
+        return IllegalTransition(task_id, status, target)
+    return None
+
+
+def _apply(task: Task, row: Task, updates: dict) -> None:
+    """Make ``task`` what the database now holds: the locked row plus the UPDATE's values."""
+    for name, value in updates.items():
+        setattr(row, name, value)  # ``node=`` goes through its descriptor: id and cache together
+    task.__dict__.update({k: v for k, v in row.__dict__.items() if k != "_state"})
+    task._state.adding, task._state.db = False, row._state.db
+    task._state.fields_cache = dict(row._state.fields_cache)
+
+
+def _implied_fields(row: Task, target: str, now) -> dict:
+    """What entering ``target`` means for the other columns (callers' ``fields`` win).
+
+    Values are computed from the locked row (not SQL expressions), so the instance can be updated
+    without reading the row back."""
+    implied: dict = {}
     if target in _STAMPS:
         implied[_STAMPS[target]] = now
     if target == S.ASSIGNED:  # a claim: a new attempt with a fresh fencing token
         implied.update(
-            lease_token=uuid.uuid4(), attempts=F("attempts") + 1,
+            lease_token=uuid.uuid4(), attempts=row.attempts + 1,
             lease_expires_at=now + timedelta(seconds=settings.TASK_LEASE_TTL_S),
         )  # fmt: skip
     if target == S.QUEUED:
         # Entering the queue keeps the original queue time (a re-queued task keeps its place)
         # and forgets everything the lost attempt had: node, lease, progress.
         implied.update(
-            queued_at=Coalesce(F("queued_at"), Value(now)), node=None, started_at=None, assigned_at=None,
+            queued_at=row.queued_at or now, node=None, started_at=None, assigned_at=None,
             lease_token=None, lease_expires_at=None, progress_step=0, progress_total=None, progress={},
         )  # fmt: skip
     if target in TERMINAL:
@@ -118,19 +173,75 @@ def _implied_fields(target: str, now) -> dict:
     return implied
 
 
+def create_queued(tasks: list[Task], now=None) -> list[Task]:
+    """Insert new tasks straight into QUEUED (the PENDING → QUEUED move of a submit), in bulk.
+
+    A task being submitted is PENDING only inside its creating transaction, where nobody can see
+    it; so the rows are born QUEUED with their queue time and the time of the wake-up that is
+    sent on commit, and each gets its ``status PENDING → QUEUED`` log line — two INSERTs for any
+    number of tasks. The events (list rows, ``task_status_changed``) go out after commit.
+    """
+    now = now or timezone.now()
+    for task in tasks:
+        task.status, task.queued_at, task.wakeup_sent_at, task.updated_at = S.QUEUED, now, now, now
+    Task.objects.bulk_create(tasks)
+    text = f"status {S.PENDING} → {S.QUEUED}"
+    TaskLogLine.objects.bulk_create(TaskLogLine(task_id=t.pk, level="INFO", source="platform", message=text)
+                                    for t in tasks)  # fmt: skip
+    for task in tasks:
+        if not Task.callback.is_cached(task):  # nothing can have attached one yet: no SELECT later
+            Task.callback.related.set_cached_value(task, None)
+    # The instances themselves, not copies (copying 500 took 1.3 s): a callback attached later in
+    # the transaction is then seen, and a task that moved on before commit emitted its own event.
+    transaction.on_commit(lambda: events.tasks_created([t for t in tasks if t.status == S.QUEUED]))
+    return tasks
+
+
 def _record_attempt(task: Task, previous: str | None, previous_attempt: int | None, target: str, now, why: str):
-    """Keep the attempt history (TaskAttempt rows) in step with the transition just made."""
+    """Keep the attempt history (TaskAttempt rows) in step with the transition just made.
+
+    The instance also keeps its history (as if prefetched) when it is known without a query — a
+    first attempt's, from its claim on — so the pushed fragment renders it without a SELECT."""
+    history = known(task, "attempt_history")
     if target == S.ASSIGNED:
-        node = task.node
-        TaskAttempt.objects.create(
+        node = task.node  # cached by the transition's SELECT or UPDATE: no query
+        attempt = TaskAttempt.objects.create(
             task_id=task.pk, number=task.attempts, node=node, node_name=node.name if node else "", claimed_at=now
         )
+        if task.attempts == 1:
+            keep(task, "attempt_history", [attempt])
+        else:
+            forget(task, "attempt_history")
     elif target == S.RUNNING:
         TaskAttempt.objects.filter(task_id=task.pk, number=task.attempts).update(started_at=now)
+        for attempt in history or []:
+            if attempt.number == task.attempts:
+                attempt.started_at = now
     elif previous in HELD and previous_attempt is not None:
         if target == S.QUEUED:  # the lost attempt's files and series are void; the next writes its own
             TaskArtifact.objects.filter(task_id=task.pk).delete()
             TaskMetricPoint.objects.filter(task_id=task.pk).delete()
+            forget(task, "artifacts")
+        reason = str(why)[:2000]
         TaskAttempt.objects.filter(task_id=task.pk, number=previous_attempt, ended_at__isnull=True).update(
-            ended_at=now, outcome=target, reason=str(why)[:2000]
+            ended_at=now, outcome=target, reason=reason
         )
+        for attempt in history or []:
+            if attempt.number == previous_attempt and attempt.ended_at is None:
+                attempt.ended_at, attempt.outcome, attempt.reason = now, target, reason
+
+
+def keep(task: Task, relation: str, objects: list) -> None:
+    """Hold ``objects`` as ``task.<relation>.all()`` (Django's prefetch cache): no query to read them."""
+    queryset = getattr(task, relation).all()
+    queryset._result_cache, queryset._prefetch_done = list(objects), True
+    task.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
+
+
+def known(task: Task, relation: str) -> list | None:
+    cached = task.__dict__.get("_prefetched_objects_cache", {}).get(relation)
+    return cached._result_cache if cached is not None else None
+
+
+def forget(task: Task, relation: str) -> None:
+    task.__dict__.get("_prefetched_objects_cache", {}).pop(relation, None)

@@ -47,6 +47,12 @@ def current_lease():
     return _state["lease"]
 
 
-def loaded_model_ids(names) -> list[int]:
+_model_ids: dict[str, int] = {}  # name → id of the models this process loaded (a hint for affinity)
 
-    return list(MLModel.objects.filter(name__in=list(names)).values_list("pk", flat=True))
+
+def loaded_model_ids(names) -> list[int]:
+    """Ids of the loaded models; a name is looked up once per process, not at every wake-up."""
+    missing = [name for name in names if name not in _model_ids]
+    if missing:
+        _model_ids.update(MLModel.objects.filter(name__in=missing).values_list("name", "pk"))
+    return [_model_ids[name] for name in names if name in _model_ids]

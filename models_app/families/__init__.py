@@ -12,6 +12,7 @@ defines ``build(spec, device, dtype) -> Calculator``. Its package pins live in
 ``requirements/models/<key>.txt``. docs/models.md says how to add one and which were verified how.
 """
 
+import functools
 import importlib
 import logging
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ def get(key: str) -> Family:
     return family
 
 
+@functools.cache  # importlib.metadata reads the installed packages' files (~40 ms a call): once per process
 def _version(distribution: str) -> str | None:
     try:
         return version(distribution)

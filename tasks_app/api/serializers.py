@@ -113,23 +113,47 @@ class VisibleStructureField(serializers.PrimaryKeyRelatedField):
 
         return Structure.objects.visible_to(self.context["request"].user)
 
+    def to_internal_value(self, data):
+        known = self.context.get("structures")  # a batch looked every id up in one query
+        if known is not None and type(data) is int and data in known:
+            return known[data]
+        return super().to_internal_value(data)
+
+
+class ModelNameField(serializers.SlugRelatedField):
+    """An enabled model by name (a batch passes the names it looked up in one query)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="name", queryset=MLModel.objects.filter(enabled=True), **kwargs)
+
+    def to_internal_value(self, data):
+        known = self.context.get("models")
+        if known is not None and isinstance(data, str) and data in known:
+            return known[data]
+        return super().to_internal_value(data)
+
+
+def default_model(context: dict):
+    """The default model (once per request in a batch)."""
+    if "default_model" not in context:
+        context["default_model"] = MLModel.objects.filter(is_default=True, enabled=True).first()
+    return context["default_model"]
+
 
 class TaskSubmitSerializer(SubmissionPolicyMixin, serializers.Serializer):
     """Body of ``POST /api/v1/tasks/{type}``. Params are validated by the type's serializer."""
 
     structure = VisibleStructureField()
-    model = serializers.SlugRelatedField(
-        slug_field="name", queryset=MLModel.objects.filter(enabled=True), required=False, allow_null=True
-    )
+    model = ModelNameField(required=False, allow_null=True)
     params = serializers.JSONField(required=False, default=dict)
     preset = serializers.ChoiceField(choices=PRESET_CHOICES, default="protocol")
     priority = PriorityField(required=False, default=Priority.NORMAL)
     time_limit_s = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_TIME_LIMIT_S)
 
     def validate(self, attrs):
-        entry = executors.get(self.context["kind"])
+        entry = executors.get(self.context.get("kind") or attrs["kind"])
         if entry.needs_model and attrs.get("model") is None:
-            default = MLModel.objects.filter(is_default=True, enabled=True).first()
+            default = default_model(self.context)
             if default is None:
                 raise serializers.ValidationError({"model": ["no model given and no default model registered"]})
             attrs["model"] = default

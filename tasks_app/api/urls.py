@@ -1,9 +1,10 @@
 from django.urls import path
 
-from tasks_app.api import callbacks, stream, views
+from tasks_app.api import batch, callbacks, stream, views
 
 urlpatterns = [
     path("tasks/", views.TaskList.as_view(), name="task-list"),
+    path("tasks/batch", batch.TaskBatchSubmit.as_view(), name="task-batch"),
     path("tasks/types/", views.TaskTypeList.as_view(), name="task-types"),
     path("tasks/<uuid:pk>/", views.TaskDetail.as_view(), name="task-detail"),
     path("tasks/<uuid:pk>/result/", views.TaskResult.as_view(), name="task-result"),

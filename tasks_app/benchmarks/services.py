@@ -22,7 +22,7 @@ from tasks_app.benchmarks import collect, report
 from tasks_app.choices import TERMINAL, Priority, TaskStatus
 from tasks_app.models import BenchmarkRun
 from tasks_app.params import validate_params
-from tasks_app.services import enqueue_task
+from tasks_app.services import enqueue_tasks
 
 
 def visible_runs(user):
@@ -125,17 +125,9 @@ def create_benchmark_run(
             preset=preset,
             params=validated,
         )
-        for structure in members:
-            enqueue_task(
-                owner=owner,
-                kind=kind,
-                params=validated,
-                structure=structure,
-                model=model,
-                priority=priority,
-                benchmark_run=run,
-                time_limit_s=time_limit_s,
-            )
+        spec = {"kind": kind, "params": validated, "model": model, "priority": priority, "benchmark_run": run,
+                "time_limit_s": time_limit_s}  # fmt: skip
+        enqueue_tasks(owner, [{**spec, "structure": structure} for structure in members])  # one bulk insert
     return run
 
 

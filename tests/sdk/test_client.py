@@ -74,6 +74,13 @@ def test_it_submits_many_and_runs_a_benchmark_with_reports(live_server, owner, e
     assert all(t.wait(timeout=60, poll=0.2).status == "COMPLETED" for t in tasks)
     with pytest.raises(ValueError):
         client.submit_many([{"kind": "single_point", "colour": "red"}])
+    # The batch endpoint, not the one-by-one fallback: a bad item creates nothing at all.
+    from tasks_app.models import Task as TaskRow
+
+    with pytest.raises(ValidationError) as refused:
+        client.submit_many([specs[0], {**specs[0], "structure": 999_999}])
+    assert refused.value.details["tasks"] == [{"index": 1, "errors": {"structure": ["structure 999999 not found"]}}]
+    assert TaskRow.objects.count() == 2
 
     run = client.create_benchmark("single_point", structures=[cu_structure.pk], model="emt", name="sdk")
     run_id = run["run"]["id"]
@@ -157,9 +164,16 @@ def test_the_async_client_runs_a_task(live_server, owner, emt, worker, cu_cif, t
             path = await tasks[0].download("result.json", tmp_path)
             with pytest.raises(ValidationError):
                 await client.submit("optimization", 999_999, model="emt")
+            with pytest.raises(ValidationError) as refused:  # all or nothing
+                await client.submit_many([{"kind": "single_point", "structure": structure["id"], "model": "emt"},
+                                          {"kind": "single_point", "structure": 999_999}])  # fmt: skip
+            assert [r["index"] for r in refused.value.details["tasks"]] == [1]
             return done, lines, await tasks[0].result(), path
 
     done, lines, result, path = run_async(main)
     assert [t.status for t in done] == ["COMPLETED", "COMPLETED"]
     assert any("E = " in line["message"] for line in lines)
     assert result["n_atoms"] == 4 and path.exists()
+    from tasks_app.models import Task as TaskRow
+
+    assert TaskRow.objects.count() == 2  # the refused batch created nothing

@@ -8,6 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from tasks_app.leases import expire_leases
+from tasks_app.models import Task as CurrentTask
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,13 +20,17 @@ def migrate(target):
     return executor.loader.project_state([target]).apps
 
 
+def latest():
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.fixture
 def back_to_latest():
     """Leave the schema as every later test expects it: all apps at their latest migration."""
     yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    latest()
 
 
 def test_a_claim_from_before_leases_gets_an_expired_lease(owner, back_to_latest):
@@ -38,10 +43,6 @@ def test_a_claim_from_before_leases_gets_an_expired_lease(owner, back_to_latest)
     assert after.objects.get(pk=queued.pk).lease_expires_at is None
 
     # Today's code on today's schema (later migrations add columns the current model reads).
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
-    from tasks_app.models import Task as CurrentTask
-
+    latest()
     assert expire_leases(timezone.now() + timedelta(seconds=1)) == 1
     assert CurrentTask.objects.get(pk=held.pk).status == "QUEUED"

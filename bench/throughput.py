@@ -1,0 +1,246 @@
+"""Per-task overhead: mofsim vs raw Dramatiq on the same broker, in one run (issue 12).
+
+1. SQL statements per task: one submit (``enqueue_task``), one task of a batch submit, and one
+   near-no-op run (EMT single point, 4 atoms) from claim to COMPLETED, on-commit hooks included.
+2. Submission rate: ``POST /api/v1/tasks/batch`` (Django's full request stack, no HTTP socket)
+   and ``create_benchmark_run`` (what ``enqueue_benchmark`` does), tasks/s.
+3. Throughput through ONE real worker process (``python -m dramatiq``, 1 process, 1 thread,
+   prefetch 1, as the launcher runs one per GPU): a raw Dramatiq no-op actor, then N mofsim
+   near-no-op tasks submitted in batches, submit → all COMPLETED; tasks/s side by side and the
+   ratio (target ≥ 0.6, and ≥ 50 mofsim tasks/s).
+
+Run on PostgreSQL + Redis with a database of its own (it is migrated, and filled with bench rows):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/mofsim_bench REDIS_URL=redis://127.0.0.1:6379/6 \\
+        .venv/bin/python bench/throughput.py [--tasks 200] [--raw 500] [--batch 500]
+
+(``--database-url`` / ``--redis-url`` instead of the variables.) The script also runs against an
+older checkout without the batch endpoint or the bulk service (it then submits one by one and
+says so), which is how the before/after numbers in docs/performance.md were taken.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tasks", type=int, default=200, help="mofsim tasks through the worker")
+    parser.add_argument("--raw", type=int, default=500, help="raw Dramatiq no-op messages through the worker")
+    parser.add_argument("--batch", type=int, default=500, help="tasks per batch-submit measurement")
+    parser.add_argument("--database-url", help="default: $DATABASE_URL")
+    parser.add_argument("--redis-url", help="default: $REDIS_URL")
+    return parser.parse_args()
+
+
+ARGS = parse_args()
+if ARGS.database_url:
+    os.environ["DATABASE_URL"] = ARGS.database_url
+if ARGS.redis_url:
+    os.environ["REDIS_URL"] = ARGS.redis_url
+os.environ.setdefault("WORKDIR", tempfile.mkdtemp(prefix="mofsim-throughput-"))
+os.environ.setdefault("REDIS_NAMESPACE", f"mofsim-throughput-{os.getpid()}")
+os.environ.setdefault("SECRET_KEY", "throughput-bench")
+os.environ.setdefault("TASK_BATCH_MAX", str(max(ARGS.batch, 1000)))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mofsim_site.settings")
+sys.path.insert(0, str(ROOT))
+
+import django  # noqa: E402
+
+django.setup()
+
+from ase.build import bulk  # noqa: E402
+from ase.io import write  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from bench import throughput_worker  # noqa: E402 - the raw no-op actor
+from models_app.models import MLModel  # noqa: E402
+from tasks_app import services  # noqa: E402
+from tasks_app.inline import run_task_inline  # noqa: E402
+from tasks_app.models import Task  # noqa: E402
+from tasks_app.params import validate_params  # noqa: E402
+
+
+def setup():
+    call_command("migrate", verbosity=0)
+    from models_app.builtin import ensure_builtin_models
+    from structures_app.services import store_path
+
+    ensure_builtin_models(MLModel)
+    user, _ = get_user_model().objects.get_or_create(username="bench-throughput", defaults={"is_staff": True})
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    path = Path(os.environ["WORKDIR"]) / "Cu4.cif"
+    write(path, bulk("Cu", "fcc", a=3.61, cubic=True))
+    structure = store_path(path, owner=user, project="bench", name="Cu4")
+    Task.objects.exclude(status__in=["COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"]).delete()  # an aborted run's
+    return user, structure, MLModel.objects.get(name="emt")
+
+
+def submit_one(user, structure, model):
+    params = validate_params("single_point", {}, "quick")
+    return services.enqueue_task(owner=user, kind="single_point", params=params, structure=structure, model=model)
+
+
+def counted(ctx) -> int:
+    """Statements, not transaction control (BEGIN/COMMIT are logged by some backends, not others)."""
+    return sum(1 for q in ctx.captured_queries if q["sql"].split(" ", 1)[0].upper() not in ("BEGIN", "COMMIT"))
+
+
+def sql_counts(user, structure, model) -> dict:
+    """Statements per submit, per task of a 100-task batch, per inline run, and per run through the
+    worker's actor function (claim query included), in this process (no worker running)."""
+    from tasks_app.tasks import run_next_task
+
+    with CaptureQueriesContext(connection) as submit:
+        task = submit_one(user, structure, model)
+    with CaptureQueriesContext(connection) as run:
+        task = run_task_inline(task, device="cpu")
+    assert task.status == "COMPLETED", task.error
+    task = submit_one(user, structure, model)
+    with CaptureQueriesContext(connection) as actor:
+        run_next_task.fn(str(task.pk))
+    assert Task.objects.get(pk=task.pk).status == "COMPLETED"
+    client = api_client(user)
+    items = [item(structure) for _ in range(100)]
+    with CaptureQueriesContext(connection) as batch:
+        response = client.post("/api/v1/tasks/batch", {"tasks": items}, format="json")
+    per_batch_task = counted(batch) / 100 if response.status_code == 201 else None
+    return {"submit": counted(submit), "run": counted(run), "actor": counted(actor), "batch_task": per_batch_task}
+
+
+def api_client(user) -> APIClient:
+    client = APIClient(SERVER_NAME="localhost")  # an allowed host
+    client.force_authenticate(user)
+    return client
+
+
+def item(structure) -> dict:
+    return {"kind": "single_point", "structure": structure.pk, "model": "emt", "preset": "quick"}
+
+
+def submit_batch(user, structure, model, n) -> tuple[list, str]:
+    """Submit ``n`` tasks the fastest way this checkout offers; returns ids and the way used."""
+    client = api_client(user)
+    ids: list = []
+    chunk = settings.TASK_BATCH_MAX if hasattr(settings, "TASK_BATCH_MAX") else n
+    for start in range(0, n, chunk):
+        size = min(chunk, n - start)
+        response = client.post("/api/v1/tasks/batch", {"tasks": [item(structure)] * size}, format="json")
+        if response.status_code != 201:
+            break
+        ids += [t["id"] for t in response.json()["tasks"]]
+    else:
+        return ids, "POST /api/v1/tasks/batch"
+    return [submit_one(user, structure, model).pk for _ in range(n)], "enqueue_task one by one (no batch endpoint)"
+
+
+def submission_rates(user, structure, model, n) -> dict:
+    """Tasks/s through the batch endpoint and through create_benchmark_run (no worker consuming)."""
+    from tasks_app.benchmarks.services import create_benchmark_run
+
+    t0 = time.perf_counter()
+    ids, how = submit_batch(user, structure, model, n)
+    batch_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    run = create_benchmark_run(owner=user, kind="single_point", model=model, structures=[structure] * n,
+                               preset="quick")  # fmt: skip
+    bench_s = time.perf_counter() - t0
+    assert run.tasks.count() == n and len(ids) == n
+    return {"batch": n / batch_s, "batch_how": how, "benchmark": n / bench_s}
+
+
+def start_worker() -> subprocess.Popen:
+    env = {**os.environ, "dramatiq_queue_prefetch": "1", "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "dramatiq", "bench.throughput_worker", "--processes", "1", "--threads", "1",
+           "--queues", "mofsim", throughput_worker.RAW_QUEUE]  # fmt: skip
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def pending(broker, queue: str) -> int:
+    """Messages not yet acknowledged on ``queue`` (Dramatiq's Redis layout: ``<ns>:<queue>.msgs``)."""
+    return broker.client.hlen(f"{broker.namespace}:{queue}.msgs")
+
+
+def raw_rate(broker, n) -> float:
+    t0 = time.perf_counter()
+    for i in range(n):
+        throughput_worker.noop.send(i)
+    while pending(broker, throughput_worker.RAW_QUEUE):
+        time.sleep(0.01)
+    return n / (time.perf_counter() - t0)
+
+
+def mofsim_rate(user, structure, model, n) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    ids, how = submit_batch(user, structure, model, n)
+    done = Task.objects.filter(pk__in=ids, status__in=["COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"])
+    while done.count() < n:
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - t0
+    failed = Task.objects.filter(pk__in=ids).exclude(status="COMPLETED").count()
+    assert not failed, f"{failed} task(s) did not complete"
+    return n / elapsed, how
+
+
+def wait_for_worker(broker, user, structure, model, proc, timeout=300.0):
+    """One raw message and one mofsim task through the new worker (imports, first model load)."""
+    throughput_worker.noop.send(-1)
+    task = submit_one(user, structure, model)
+    deadline = time.monotonic() + timeout
+    while pending(broker, throughput_worker.RAW_QUEUE) or Task.objects.get(pk=task.pk).status != "COMPLETED":
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the worker did not start (exit {proc.poll()})")
+        time.sleep(0.1)
+
+
+def main():
+    import dramatiq
+
+    user, structure, model = setup()
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    counts = sql_counts(user, structure, model)
+    rates = submission_rates(user, structure, model, ARGS.batch)
+    Task.objects.filter(owner=user, status="QUEUED").delete()  # not for the worker to run
+    broker.flush_all()
+    proc = start_worker()
+    try:
+        wait_for_worker(broker, user, structure, model, proc)
+        raw = raw_rate(broker, ARGS.raw)
+        mofsim, how = mofsim_rate(user, structure, model, ARGS.tasks)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        broker.flush_all()
+    db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    poll = f"idle poll <= {os.environ.get('dramatiq_worker_timeout', 1000)} ms"  # noqa: SIM112 - Dramatiq's name
+    print(f"database {db}, broker {settings.BROKER_URL.split(':', 1)[0]}; one worker (1 process, 1 thread, {poll})")
+    print(f"{'what':<50}{'value':>12}  target")
+    print(f"{'SQL statements per submit (enqueue_task)':<50}{counts['submit']:>12}  <= 5")
+    batch_task = f"{counts['batch_task']:.2f}" if counts["batch_task"] is not None else "n/a"
+    print(f"{'SQL statements per task, batch of 100':<50}{batch_task:>12}")
+    print(f"{'SQL statements per run (inline, claim→COMPLETED)':<50}{counts['run']:>12}  <= 15")
+    print(f"{'  the same through the actor (ranking incl.)':<50}{counts['actor']:>12}")
+    print(f"{'batch submit, tasks/s':<50}{rates['batch']:>12.0f}  >= 500  ({rates['batch_how']})")
+    print(f"{'create_benchmark_run, tasks/s':<50}{rates['benchmark']:>12.0f}  >= 500")
+    print(f"{'raw Dramatiq no-op, tasks/s':<50}{raw:>12.1f}  ({ARGS.raw} messages)")
+    print(f"{'mofsim near-no-op end to end, tasks/s':<50}{mofsim:>12.1f}  >= 50  ({ARGS.tasks} tasks; {how})")
+    print(f"{'ratio mofsim / raw':<50}{mofsim / raw:>12.3f}  >= 0.6")
+
+
+if __name__ == "__main__":
+    main()
