@@ -16,8 +16,9 @@ from models_app.batched.adapters import Unsupported, adapter_for
 from mofsim_site.env import env_float, env_int
 
 # Estimated bytes of one forward + backward pass per edge and per atom (float32, activations kept
-# for the force gradient). Measured on CPU with bench/batching.py's --calibrate (docs/batching.md);
-# a budget that is too small only costs speed, one that is too large is caught by the OOM split.
+# for the force gradient): an upper-side guess from the models' feature widths, not yet measured
+# on a GPU (bench/batching.py prints the CPU peak-memory growth). Too small a budget only costs
+# speed; a pack that does not fit is caught by the out-of-memory split below.
 BYTES_PER_EDGE = {"sevennet": 60_000, "mace": 20_000}
 BYTES_PER_ATOM = 50_000
 CPU_BUDGET_MB = 2048

@@ -4,7 +4,7 @@ import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from mofsim_site.executors import Reporter
+from mofsim_site.executors import Reporter, TaskCancelled
 from tasks_app.executors import bulk_modulus, heat_capacity
 from tasks_app.params import validate_params
 from tests.batched.conftest import main_set
@@ -86,3 +86,28 @@ def test_sevennet_b0_batched_within_one_percent(sevennet, tmp_path):
     assert batched["engine"]["engine"] == "batched" and ase_path["engine"]["engine"] == "ase"
     assert ase_path["b0_gpa"] is not None
     assert batched["b0_gpa"] == pytest.approx(ase_path["b0_gpa"], rel=1e-2)
+
+
+class CancelAfter(Reporter):
+    """A reporter whose platform cancels the task at the ``n``-th check (as the runner's does)."""
+
+    def __init__(self, workdir, n):
+        super().__init__(workdir)
+        self.n, self.checks = n, 0
+
+    def check(self):
+        self.checks += 1
+        if self.checks >= self.n:
+            raise TaskCancelled()
+
+
+def test_the_batched_e_v_points_stop_at_the_next_pass_after_a_cancel(tiny_mace_calc, tmp_path):
+    params = validate_params("bulk_modulus", {"relax_fmax": 0.05, "relax_steps": 5, "npoints": 5,
+                                              "point_fmax": 1e-6, "point_steps": 50})  # fmt: skip
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    atoms.rattle(0.05, seed=4)  # forces everywhere: no E(V) point converges at once
+    reporter = CancelAfter(tmp_path, n=3)
+    with pytest.raises(TaskCancelled):
+        bulk_modulus.run(atoms, tiny_mace_calc, params, reporter)
+    eos_points = [p for p in reporter.points if str(p.get("stage", "")).startswith("eos_")]
+    assert len(eos_points) == 2 * 5  # two rounds of five cells, then the cancel before the third pass
