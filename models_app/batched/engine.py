@@ -15,11 +15,12 @@ import torch
 from models_app.batched.adapters import Unsupported, adapter_for
 from mofsim_site.env import env_float, env_int
 
-# Estimated bytes of one forward + backward pass per edge and per atom (float32, activations kept
-# for the force gradient): an upper-side guess from the models' feature widths, not yet measured
-# on a GPU (bench/batching.py prints the CPU peak-memory growth). Too small a budget only costs
-# speed; a pack that does not fit is caught by the out-of-memory split below.
-BYTES_PER_EDGE = {"sevennet": 60_000, "mace": 20_000}
+# Bytes of one forward + backward pass per edge and per atom (activations kept for the force
+# gradient). SevenNet-0: bench/batching.py --quick measured 2.5 GB peak-RSS growth on CPU for a
+# pack of 16 small MOFs (773 atoms, ~22k edges), ~110 kB per edge; MACE: an estimate from its
+# feature widths. Not yet measured on a GPU. Too small a budget only costs speed; a pack that
+# does not fit is caught by the out-of-memory split below.
+BYTES_PER_EDGE = {"sevennet": 110_000, "mace": 20_000}
 BYTES_PER_ATOM = 50_000
 CPU_BUDGET_MB = 2048
 GPU_FREE_FRACTION = 0.5
