@@ -25,6 +25,8 @@ from tasks_app.executors.interaction_energy import GUESTS
 from tasks_app.executors.relax import FILTERS, OPTIMIZERS
 from tasks_app.executors.stability import VARIANTS
 
+ENGINES = ("batched", "ase")
+
 __all__ = ["PRESET_CHOICES", "validate_params"]  # re-exported: the API and forms validate through here
 
 
@@ -68,6 +70,15 @@ class InteractionReference(StrictSerializer):
     e_guest_ev = serializers.FloatField(required=False)
     forces_ev_per_a = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField(), min_length=3, max_length=3), required=False
+    )
+
+
+def _engine_field():
+    return serializers.ChoiceField(
+        choices=ENGINES,
+        default="batched",
+        help_text="batched: many force calls per model pass where the model family allows it "
+        "(else the ASE path, recorded in the result); ase: the reference one-at-a-time path",
     )
 
 
@@ -157,6 +168,7 @@ class BulkModulusParams(TaskParams):
     eps = serializers.FloatField(default=0.04, min_value=0.001, max_value=0.3, help_text="volumes (1 ± eps)·V0")
     point_fmax = serializers.FloatField(default=0.001, min_value=1e-6, max_value=10.0)
     point_steps = serializers.IntegerField(default=1000, min_value=0, max_value=100_000)
+    engine = _engine_field()
     reference = _reference_field()
 
 
@@ -171,6 +183,7 @@ class HeatCapacityParams(TaskParams):
     displacement_a = serializers.FloatField(default=0.01, min_value=1e-4, max_value=0.1)
     mesh_length = serializers.FloatField(default=100.0, min_value=1.0, max_value=1000.0, help_text="Å")
     imaginary_threshold_thz = serializers.FloatField(default=0.1, min_value=0.0, max_value=10.0)
+    engine = _engine_field()
     reference = _reference_field()
 
 

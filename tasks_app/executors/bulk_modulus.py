@@ -13,7 +13,11 @@ from ase.eos import EquationOfState
 from ase.io import Trajectory, write
 from ase.units import GPa
 
-from tasks_app.executors.relax import relax
+from models_app.batched.relax import relax_many
+from mofsim_site.executors import ExecutorError
+from tasks_app.executors.base import check_energy
+from tasks_app.executors.engines import SpeedMeter, choose_engine
+from tasks_app.executors.relax import OPTIMIZERS, relax
 from tasks_app.executors.warnings import attach as attach_warnings
 
 UNSTABLE_V0_DEVIATION = 0.01  # paper: fit excluded when |V0(EOS)/V0(opt) − 1| > 1 %
@@ -36,18 +40,23 @@ def run(atoms, calculator, params, report) -> dict:
         write(report.workdir / "relaxed.cif", atoms)
         v_opt = atoms.get_volume()
         reference = atoms.copy()
+        strained = []
+        for volume in volume_grid(v_opt, params["eps"], npoints):
+            cell = reference.copy()
+            cell.set_cell(reference.cell * (volume / v_opt) ** (1 / 3), scale_atoms=True)
+            strained.append(cell)
+        engine = choose_engine(calculator, params, report)
+        meter = SpeedMeter(engine, calculator)
+        if engine is None:
+            outcomes = [_relax_point(cell, i, calculator, params, report, traj, total, meter)
+                        for i, cell in enumerate(strained)]  # fmt: skip
+        else:
+            outcomes = _relax_points_batched(strained, engine, params, report, traj, total, meter)
         points = []
-        for i, volume in enumerate(volume_grid(v_opt, params["eps"], npoints)):
-            strained = reference.copy()
-            strained.set_cell(reference.cell * (volume / v_opt) ** (1 / 3), scale_atoms=True)
-            strained.calc = calculator
-            outcome = relax(strained, optimizer="FIRE", cell_filter=None, fmax=params["point_fmax"],
-                            steps=params["point_steps"], report=report, trajectory=traj, stage=f"eos_{i}",
-                            step_offset=params["relax_steps"] + i * params["point_steps"],
-                            total_steps=total)  # fmt: skip
+        for cell, outcome in zip(strained, outcomes, strict=True):
             points.append(
                 {
-                    "volume_a3": float(strained.get_volume()),
+                    "volume_a3": float(cell.get_volume()),
                     "energy_ev": outcome["final_energy_ev"],
                     "converged": outcome["converged"],
                     "steps": outcome["steps"],
@@ -61,6 +70,7 @@ def run(atoms, calculator, params, report) -> dict:
         "points": points,
         "all_points_converged": all(p["converged"] for p in points),
         **fit_eos([p["volume_a3"] for p in points], [p["energy_ev"] for p in points], v_opt),
+        "engine": meter.record(),
     }
     reference_b0 = (params.get("reference") or {}).get("dft_b0_gpa")
     if reference_b0 and result["b0_gpa"] is not None:
@@ -72,6 +82,39 @@ def run(atoms, calculator, params, report) -> dict:
         level="WARNING" if result["unstable"] else "INFO",
     )
     return attach_warnings("bulk_modulus", result, params, report)
+
+
+def _relax_point(cell, i, calculator, params, report, traj, total, meter) -> dict:
+    """The reference path: one strained cell at a time, ASE FIRE at fixed cell."""
+    cell.calc = calculator
+    outcome = relax(cell, optimizer="FIRE", cell_filter=None, fmax=params["point_fmax"], steps=params["point_steps"],
+                    report=report, trajectory=traj, stage=f"eos_{i}",
+                    step_offset=params["relax_steps"] + i * params["point_steps"], total_steps=total)  # fmt: skip
+    meter.add(len(cell), outcome["steps"] + 1)
+    return outcome
+
+
+def _relax_points_batched(strained, engine, params, report, traj, total, meter) -> list[dict]:
+    """All strained cells relaxed together: ASE FIRE per cell, their force calls in one batch per round."""
+    done = [0]
+
+    def observe(i, atoms, nsteps, energy, fmax_now):
+        meter.add(len(atoms))
+        done[0] += 1
+        frame = atoms.copy()
+        frame.calc = atoms.calc
+        frame.info.update({"stage": f"eos_{i}", "step": nsteps})
+        traj.write(frame)
+        report.progress(params["relax_steps"] + done[0], total, stage=f"eos_{i}", energy=energy, fmax=fmax_now,
+                        volume=float(atoms.get_volume()))  # fmt: skip
+
+    summaries = relax_many(engine, strained, optimizer_cls=OPTIMIZERS["FIRE"], fmax=params["point_fmax"],
+                           steps=params["point_steps"], guard=check_energy, check=report.check,
+                           observe=observe)  # fmt: skip
+    for i, summary in enumerate(summaries):
+        if summary["error"]:
+            raise ExecutorError(f"E(V) point {i}: {summary['error']}")
+    return summaries
 
 
 def fit_eos(volumes, energies, v_opt: float) -> dict:

@@ -19,7 +19,9 @@ constants) and the weighted fraction of such modes over the whole mesh.
 import numpy as np
 from ase.io import Trajectory, write
 
+from mofsim_site.executors import ExecutorError
 from tasks_app.executors.base import check_energy
+from tasks_app.executors.engines import SpeedMeter, choose_engine
 from tasks_app.executors.relax import relax
 from tasks_app.executors.warnings import attach as attach_warnings
 
@@ -58,13 +60,12 @@ def run(atoms, calculator, params, report) -> dict:
     phonon.generate_displacements(distance=params["displacement_a"])
     cells = phonon.supercells_with_displacements
     report.log(f"{len(cells)} displaced cells of {len(phonon.supercell)} atoms")
-    forces = []
-    for i, cell in enumerate(cells):
-        displaced = _ase_atoms(cell)
-        displaced.calc = calculator
-        check_energy(float(displaced.get_potential_energy()), f" in displaced cell {i + 1}")
-        forces.append(displaced.get_forces().copy())
-        report.progress(i + 1, len(cells), stage="phonons", displaced_cells=i + 1)
+    engine = choose_engine(calculator, params, report)
+    meter = SpeedMeter(engine, calculator)
+    if engine is None:
+        forces = _forces_one_at_a_time(cells, calculator, report, meter)
+    else:
+        forces = _forces_batched(cells, engine, report, meter)
     phonon.forces = np.array(forces)
     phonon.produce_force_constants()
     phonon.save(report.workdir / "phonopy.yaml", settings={"force_constants": True})
@@ -73,7 +74,39 @@ def run(atoms, calculator, params, report) -> dict:
     mesh = phonon.get_mesh_dict()
     phonon.run_thermal_properties(t_min=0, t_max=1000, t_step=10)
     thermal = phonon.get_thermal_properties_dict()
-    return summarize(phonon, mesh, thermal, relaxed, len(cells), params, report)
+    result = summarize(phonon, mesh, thermal, relaxed, len(cells), params, report)
+    result["engine"] = meter.record()
+    return result
+
+
+def _forces_one_at_a_time(cells, calculator, report, meter) -> list:
+    """The reference path: each displaced cell through the ASE calculator."""
+    forces = []
+    for i, cell in enumerate(cells):
+        displaced = _ase_atoms(cell)
+        displaced.calc = calculator
+        check_energy(float(displaced.get_potential_energy()), f" in displaced cell {i + 1}")
+        forces.append(displaced.get_forces().copy())
+        meter.add(len(displaced))
+        report.progress(i + 1, len(cells), stage="phonons", displaced_cells=i + 1)
+    return forces
+
+
+def _forces_batched(cells, engine, report, meter) -> list:
+    """Displaced cells in chunks of the engine's batch size, one progress point per chunk."""
+    forces: list = []
+    chunk = max(1, engine.max_batch)
+    for start in range(0, len(cells), chunk):
+        displaced = [_ase_atoms(cell) for cell in cells[start : start + chunk]]
+        for k, outcome in enumerate(engine.evaluate(displaced, check=report.check)):
+            where = f" in displaced cell {start + k + 1}"
+            if not outcome.ok:
+                raise ExecutorError(f"System exploded{where}: {outcome.error}")
+            check_energy(outcome.energy, where)
+            forces.append(outcome.forces)
+            meter.add(len(displaced[k]))
+        report.progress(len(forces), len(cells), stage="phonons", displaced_cells=len(forces))
+    return forces
 
 
 def summarize(phonon, mesh, thermal, relaxed, n_displacements, params, report) -> dict:

@@ -1,0 +1,28 @@
+"""Models and structures for the batched-engine parity tests (loaded once per session: SevenNet-0
+takes 10–30 s to load on a busy 2-core machine)."""
+
+import pytest
+from ase.io import read
+from django.conf import settings
+
+MAIN_SET = settings.DATA_DIR / "mofsimbench" / "mof_benchmark" / "experiments" / "structures" / "main_set"
+
+
+def main_set(*names):
+    return [read(MAIN_SET / f"{name}.cif") for name in names]
+
+
+@pytest.fixture(scope="session")
+def sevennet():
+    from models_app.loaders import build_calculator
+
+    return build_calculator({"family": "sevennet", "model_name": "7net-0"}, "cpu")
+
+
+@pytest.fixture
+def tiny_mace_calc():
+    from mace.calculators import MACECalculator
+
+    from tests.mace_model import tiny_mace
+
+    return MACECalculator(models=tiny_mace(), device="cpu", default_dtype="float64")
