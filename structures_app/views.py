@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
+from mofsim_site.files import UploadTooLarge
 from structures_app.api.views import visible_structures
 from structures_app.forms import StructureUploadForm
 from structures_app.models import StructureSet
@@ -36,7 +37,7 @@ def structure_upload(request):
     if request.method == "POST" and form.is_valid():
         try:
             structure = store_uploaded_file(form.cleaned_data["file"], request.user, form.cleaned_data.get("name"))
-        except StructureError as exc:
+        except (StructureError, UploadTooLarge) as exc:
             form.add_error("file", str(exc))
         else:
             messages.success(request, f"Uploaded {structure.name} ({structure.formula}, {structure.n_atoms} atoms).")

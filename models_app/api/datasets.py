@@ -11,10 +11,11 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from models_app.datasets import DatasetError
-from models_app.datasets.store import UploadTooLarge, import_sqlite, store_uploaded
+from models_app.datasets.store import import_sqlite, store_uploaded
 from models_app.models import TrainingDataset
 from mofsim_site.api.errors import error_response
 from mofsim_site.api.parsers import loads
+from mofsim_site.files import UploadTooLarge
 
 
 def visible_datasets(user):

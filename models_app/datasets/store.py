@@ -19,8 +19,7 @@ from models_app.choices import DatasetKind
 from models_app.datasets import DatasetError
 from models_app.datasets.sqlite_import import build_where
 from models_app.models import TrainingDataset
-from mofsim_site.files import UploadTooLarge as FileTooLarge
-from mofsim_site.files import file_chunks, safe_filename, sha256_file, stage_upload
+from mofsim_site.files import UploadTooLarge, file_chunks, safe_filename, sha256_file, stage_upload
 from mofsim_site.limited import LimitExceeded, Limits, run_limited
 
 # extension -> (file_format, kind)
@@ -33,10 +32,6 @@ FORMATS = {
     ".extxyz": ("extxyz", DatasetKind.STRUCTURES),
     ".xyz": ("extxyz", DatasetKind.STRUCTURES),
 }
-
-
-class UploadTooLarge(DatasetError):
-    pass
 
 
 def format_for(filename: str) -> tuple[str, str]:
@@ -82,13 +77,6 @@ def temp_file(suffix: str = "") -> tuple[int, Path]:
     return fd, Path(name)
 
 
-def _stage(chunks, filename: str, limit: int):
-    try:
-        return stage_upload(chunks, filename, limit)
-    except FileTooLarge as exc:
-        raise UploadTooLarge(str(exc)) from exc
-
-
 def store_dataset(
     *,
     chunks,
@@ -103,7 +91,7 @@ def store_dataset(
     limit = limit or settings.DATASET_UPLOAD_MAX_BYTES
     clean = safe_filename(filename, "dataset")
     file_format, kind = format_for(clean)
-    staged = _stage(chunks, clean, limit)
+    staged = stage_upload(chunks, clean, limit)
     try:
         summary = validate_file(staged.path, file_format)
         directory = project_dir(project or owner.get_username())
@@ -151,7 +139,7 @@ def import_sqlite(uploaded, owner, conditions, name: str | None = None, project:
     """Filter rows out of an uploaded SQLite file into a new DMS CSV dataset."""
 
     build_where(conditions)  # a bad filter is refused before the upload is even staged
-    source = _stage(uploaded.chunks(), uploaded.name, settings.DATASET_UPLOAD_MAX_BYTES)
+    source = stage_upload(uploaded.chunks(), uploaded.name, settings.DATASET_UPLOAD_MAX_BYTES)
     out_fd, csv_tmp = temp_file(".csv")
     os.close(out_fd)
     try:

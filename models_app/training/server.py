@@ -48,7 +48,7 @@ def resolve_data_path(value: str, user, field: str) -> TrainingDataset:
     if is_file and path.is_relative_to(own_root) and not TrainingDataset.objects.filter(path=rel).exists():
         try:
             return register_in_place(path, user)
-        except DatasetError as exc:
+        except (DatasetError, UploadTooLarge) as exc:
             raise ValidationError({field: [str(exc)]}) from exc
     raise ValidationError({field: [f"no dataset of yours at {value!r}; upload it first (POST /api/v1/datasets/)"]})
 

@@ -4,6 +4,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from mofsim_site.files import UploadTooLarge
 from structures_app.api.serializers import StructureSerializer, StructureSetSerializer, StructureUploadSerializer
 from structures_app.models import Structure, StructureSet
 from structures_app.parsers import StructureError
@@ -37,7 +38,7 @@ class StructureListUpload(generics.ListCreateAPIView):
         body.is_valid(raise_exception=True)
         try:
             structure = store_uploaded_file(body.validated_data["file"], request.user, body.validated_data.get("name"))
-        except StructureError as exc:
+        except (StructureError, UploadTooLarge) as exc:
             raise ValidationError({"file": [str(exc)]}) from exc
         return Response(StructureSerializer(structure).data, status=status.HTTP_201_CREATED)
 
