@@ -49,7 +49,7 @@ def _mace(spec, device):
     import mace  # noqa: F401  - e3nn 0.4.4 import order; nothing below unpickles
     from mace.calculators import MACECalculator
 
-    from models_app.mace_format import FormatError, load_model
+    from models_app.mace_format import FormatError, load_model  # after mace: e3nn import order
 
     path = spec.get("model_path")
     if not path:
