@@ -160,8 +160,11 @@ def import_sqlite(uploaded, owner, conditions, name: str | None = None, project:
         csv_tmp.unlink(missing_ok=True)
 
 
-def register_in_place(path: Path, owner, name: str | None = None) -> TrainingDataset:
-    """Register a file already under ``<WORKDIR>/raw/`` (copied there by an operator) without moving it."""
+def dataset_in_place(path: Path, owner, name: str | None = None) -> TrainingDataset:
+    """A file already under ``<WORKDIR>/raw/`` (copied there by an operator) as a dataset, unsaved.
+
+    Validated (in the limited child) and checksummed, but nothing is written: the caller saves
+    the row in its own explicit step (``models_app.training.server.register_datasets``)."""
     path = Path(path).resolve()
     if not path.is_relative_to(settings.WORKDIR / "raw") or not path.is_file():
         raise DatasetError("only files under WORKDIR/raw/ can be registered in place")
@@ -170,7 +173,7 @@ def register_in_place(path: Path, owner, name: str | None = None) -> TrainingDat
         raise UploadTooLarge(f"file is larger than the limit of {limit} bytes")
     file_format, kind = format_for(path.name)
     summary = validate_file(path, file_format)
-    return TrainingDataset.objects.create(
+    return TrainingDataset(
         name=(name or path.stem)[:200],
         owner=owner,
         project=path.parent.name,
