@@ -288,10 +288,15 @@ def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | Non
             calc = cache.get_calculator(spec, device, d3=task.params.get("d3", False))
         reference = task.structure.reference if task.structure is not None else None
         params = run_params(task.kind, task.params, reference)
+        prepare, finish = entry.load_prepare(), entry.load_finish()
+        if prepare is not None:
+            params = prepare(task, params, device)
         reporter.check()
         with checked_calculator(calc, reporter.check):
             result = entry.load_run()(atoms, calc, params, reporter)
         reporter.check()
+        if finish is not None:
+            result = finish(task, result, reporter.workdir)
         result["provenance"] = provenance(task, device, time.perf_counter() - started, reporter.step)
         reporter.flush(reporter.points[-1] if reporter.points else None)
         return S.COMPLETED, {"result": json_safe(result)}
