@@ -30,8 +30,8 @@ MULTIPART_SLACK = 1024 * 1024
 UPLOAD_ROUTES = [
     (re.compile(r"^/(api/v1/structures|structures/upload)/$"), "STRUCTURE_UPLOAD_MAX_BYTES"),
     (re.compile(r"^/(api/v1/)?models/$"), "MODEL_UPLOAD_MAX_BYTES"),
-    (re.compile(r"^/(api/v1/datasets/(import-sqlite)?|models/datasets/)$"), "DATASET_UPLOAD_MAX_BYTES"),
-    (re.compile(r"^/api/v1/jobs/[^/]+/artifacts$"), "TRAINING_ARTIFACT_MAX_BYTES"),
+    (re.compile(r"^/(api/v1/datasets/(import-sqlite/?)?|models/datasets/)$"), "DATASET_UPLOAD_MAX_BYTES"),
+    (re.compile(r"^/api/v1/jobs/[^/]+/artifacts/?$"), "TRAINING_ARTIFACT_MAX_BYTES"),
 ]
 
 

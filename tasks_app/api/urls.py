@@ -1,5 +1,6 @@
 from django.urls import path
 
+from mofsim_site.routes import slashed
 from tasks_app.api import callbacks, stream, views
 
 urlpatterns = [
@@ -10,10 +11,10 @@ urlpatterns = [
     path("tasks/<uuid:pk>/cancel/", views.TaskCancel.as_view(), name="task-cancel"),
     path("tasks/<uuid:pk>/rerun/", views.TaskRerun.as_view(), name="task-rerun"),
     path("tasks/<uuid:pk>/logs/", views.TaskLogs.as_view(), name="task-logs"),
-    path("tasks/<uuid:pk>/logs/stream", stream.task_log_stream, name="task-logs-stream"),
+    *slashed("tasks/<uuid:pk>/logs/stream", stream.task_log_stream, "task-logs-stream"),
     path("tasks/<uuid:pk>/metrics/", views.TaskMetrics.as_view(), name="task-metrics"),
     path("tasks/<uuid:pk>/artifacts/", views.TaskArtifacts.as_view(), name="task-artifacts"),
     path("tasks/<uuid:pk>/callbacks/", callbacks.TaskCallbacks.as_view(), name="task-callbacks"),
-    path("tasks/<uuid:pk>/artifacts/<str:name>", views.TaskArtifactDownload.as_view(), name="task-artifact"),
-    path("tasks/<slug:kind>", views.TaskSubmit.as_view(), name="task-submit"),
+    *slashed("tasks/<uuid:pk>/artifacts/<str:name>", views.TaskArtifactDownload, "task-artifact"),
+    *slashed("tasks/<slug:kind>", views.TaskSubmit, "task-submit"),
 ]
