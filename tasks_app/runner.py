@@ -76,10 +76,6 @@ class TaskReporter(Reporter):
         (settings.WORKDIR / "logs").mkdir(parents=True, exist_ok=True)
         self._log_file = open(settings.WORKDIR / "logs" / f"{task.pk}.log", "a")  # noqa: SIM115
 
-    @property
-    def lease_token(self) -> str:
-        return str(self.lease.token)
-
     def check(self) -> None:
         """Stop computing if the task was cancelled, the attempt lost its lease, or time ran out."""
         lost = self.keeper.lost if self.keeper is not None else None
