@@ -60,18 +60,23 @@ class TaskTypeList(APIView):
 
 
 class TaskSubmit(APIView):
+    def initial(self, request, *args, **kwargs):
+        """An unknown kind is a 404 whatever the method: ``tasks/<typo>/`` is a missing task, not a 405."""
+        super().initial(request, *args, **kwargs)
+        kind = kwargs["kind"]
+        if kind not in executors.REGISTRY:
+            raise NotFound(f"unknown task type {kind!r}; see /api/v1/tasks/types/")
+        if not executors.get(kind).needs_structure:
+            # Training kinds go through /jobs, which resolves datasets the user may read; here
+            # a body could name any dataset by id (its DatasetRefField trusts the jobs API).
+            raise NotFound(f"{kind} is a training job: submit it at /api/v1/jobs/")
+
     @extend_schema(
         request=TaskSubmitRequestSerializer,
         responses={201: TaskSubmitResponseSerializer},
         parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=SIMULATION_KINDS)],
     )
     def post(self, request, kind):
-        if kind not in executors.REGISTRY:
-            raise NotFound(f"unknown task type {kind!r}; see /api/v1/tasks/types/")
-        if not executors.get(kind).needs_structure:
-            # Training kinds go through /jobs, which resolves datasets the user may read; here
-            # a body could name any dataset by id (its DatasetRefField trusts the jobs API).
-            raise NotFound(f"{kind} is a training job: submit it at /api/v1/jobs")
         body = TaskSubmitRequestSerializer(data=request.data, context={"request": request, "kind": kind})
         body.is_valid(raise_exception=True)
         data = body.validated_data

@@ -145,7 +145,7 @@ def test_the_openapi_schema_is_complete_and_valid(api):
     validate_schema(schema)
     paths = schema["paths"]
     assert "/api/v1/tasks/{kind}/" in paths and "/api/v1/nodes/heartbeat/" in paths
-    assert "requestBody" in paths["/api/v1/nodes/heartbeat"]["post"]
+    assert "requestBody" in paths["/api/v1/nodes/heartbeat/"]["post"]
     assert paths["/api/v1/tasks/{id}/result/"]["get"]["responses"]["200"]["content"]
     assert "nodeToken" in schema["components"]["securitySchemes"]
     response = api.get("/api/v1/schema/?format=json")
