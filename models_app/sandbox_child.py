@@ -16,7 +16,7 @@ def convert_mace(source: Path, outdir: Path, dtype: str) -> dict:
     import torch
     from mace.calculators import MACECalculator
 
-    from models_app import mace_format
+    from models_app import mace_format  # after mace: e3nn import order
 
     model = torch.load(source, map_location="cpu", weights_only=False)  # the untrusted pickle
     if not isinstance(model, torch.nn.Module):

@@ -96,7 +96,7 @@ def _verify(converted: Path, claimed, dtype: str) -> Verdict:
     import mace  # noqa: F401 - e3nn 0.4.4 import order (docs/models.md); no pickle is loaded below
     from mace.calculators import MACECalculator
 
-    from models_app import mace_format
+    from models_app import mace_format  # after mace: e3nn import order
 
     if not converted.is_file() or converted.is_symlink():
         return Verdict(False, "the sandbox produced no converted model")

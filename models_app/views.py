@@ -10,6 +10,7 @@ from models_app import families
 from models_app.datasets import DatasetError
 from models_app.datasets.store import store_uploaded
 from models_app.models import MLModel, TrainingDataset
+from mofsim_site.files import UploadTooLarge
 
 
 @login_required
@@ -60,7 +61,7 @@ def dataset_list(request):
                     name=form.cleaned_data["name"] or None,
                     description=form.cleaned_data["description"],
                 )
-            except DatasetError as exc:
+            except (DatasetError, UploadTooLarge) as exc:
                 form.add_error("file", str(exc))
             else:
                 messages.success(

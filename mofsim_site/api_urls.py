@@ -1,22 +1,27 @@
-"""``/api/v1/``: each app's API plus auth and the OpenAPI schema."""
+"""``/api/v1/``: each app's API plus auth and the OpenAPI schema.
+
+Every endpoint ends in ``/``; the ones first published without it answer there too
+(``mofsim_site.routes.slashed``, docs/architecture.md "URLs").
+"""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from mofsim_site.api import system
 from mofsim_site.api.auth import LoginView, LogoutView, PersonalTokenView, RefreshView
+from mofsim_site.routes import slashed
 
 app_name = "api"
 
 urlpatterns = [
-    path("auth/login", LoginView.as_view(), name="login"),
-    path("auth/refresh", RefreshView.as_view(), name="refresh"),
-    path("auth/logout", LogoutView.as_view(), name="logout"),
-    path("auth/token", PersonalTokenView.as_view(), name="personal-token"),
-    path("health", system.Health.as_view(), name="health"),
-    path("system/gpus", system.SystemGpus.as_view(), name="system-gpus"),
-    path("system/queue", system.SystemQueue.as_view(), name="system-queue"),
-    path("system/config", system.SystemConfig.as_view(), name="system-config"),
+    *slashed("auth/login", LoginView, "login"),
+    *slashed("auth/refresh", RefreshView, "refresh"),
+    *slashed("auth/logout", LogoutView, "logout"),
+    *slashed("auth/token", PersonalTokenView, "personal-token"),
+    *slashed("health", system.Health, "health"),
+    *slashed("system/gpus", system.SystemGpus, "system-gpus"),
+    *slashed("system/queue", system.SystemQueue, "system-queue"),
+    *slashed("system/config", system.SystemConfig, "system-config"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"),

@@ -3,6 +3,8 @@ import os
 from django.apps import AppConfig
 from django.conf import settings
 
+from mofsim_site import embedded_redis
+
 
 class MofsimSiteConfig(AppConfig):
     name = "mofsim_site"
@@ -24,6 +26,4 @@ class MofsimSiteConfig(AppConfig):
         for sub in ("tmp", "logs", "artifacts", "raw"):
             (settings.WORKDIR / sub).mkdir(parents=True, exist_ok=True)
         if settings.EMBEDDED_REDIS:
-            from mofsim_site import embedded_redis
-
             embedded_redis.ensure_running(settings.WORKDIR)

@@ -13,6 +13,10 @@ An executor is ``run(atoms, calculator, params, report) -> dict``:
 * ``report`` — a ``Reporter``: progress, metric series, log lines, the artifact directory;
 * the return value — a JSON-serialisable result dict. Files go into ``report.workdir``.
 
+What needs the platform (the ORM, settings, node credentials) is not the executor's business:
+an entry's optional ``prepare`` step resolves it into plain ``params`` before ``run``, and its
+``finish`` step records what ``run`` produced (training uses both: ``models_app.training.steps``).
+
 An executor raises ``ExecutorError`` for a failure it diagnosed itself (exploded system, no
 convergence where that is fatal); anything else is an unexpected error. ``report.progress`` and
 ``report.check`` may raise ``TaskCancelled`` when the platform cancelled the task; executors let
@@ -86,12 +90,23 @@ class ExecutorEntry:
     params: str  # dotted path of the ParamsSerializer subclass validating params
     needs_structure: bool = True
     needs_model: bool = True
+    # Optional platform steps around a plain executor, run by the worker (they may use Django):
+    # prepare(task, params, device) -> the params run() receives (inputs resolved to paths, URLs);
+    # finish(task, result, workdir) -> the result to record (outputs registered; ExecutorError fails it).
+    prepare: str | None = None
+    finish: str | None = None
 
     def load_run(self):
         return _load(self.run)
 
     def load_params(self):
         return _load(self.params)
+
+    def load_prepare(self):
+        return _load(self.prepare) if self.prepare else None
+
+    def load_finish(self):
+        return _load(self.finish) if self.finish else None
 
 
 def _load(dotted: str):

@@ -30,8 +30,8 @@ MULTIPART_SLACK = 1024 * 1024
 UPLOAD_ROUTES = [
     (re.compile(r"^/(api/v1/structures|structures/upload)/$"), "STRUCTURE_UPLOAD_MAX_BYTES"),
     (re.compile(r"^/(api/v1/)?models/$"), "MODEL_UPLOAD_MAX_BYTES"),
-    (re.compile(r"^/(api/v1/datasets/(import-sqlite)?|models/datasets/)$"), "DATASET_UPLOAD_MAX_BYTES"),
-    (re.compile(r"^/api/v1/jobs/[^/]+/artifacts$"), "TRAINING_ARTIFACT_MAX_BYTES"),
+    (re.compile(r"^/(api/v1/datasets/(import-sqlite/?)?|models/datasets/)$"), "DATASET_UPLOAD_MAX_BYTES"),
+    (re.compile(r"^/api/v1/jobs/[^/]+/artifacts/?$"), "TRAINING_ARTIFACT_MAX_BYTES"),
 ]
 
 
@@ -88,6 +88,33 @@ def safe_filename(name: str, default: str = "upload") -> str:
     name = Path(name.replace("\\", "/")).name
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
     return name[:150] or default
+
+
+class DataPathError(ValueError):
+    """A user-given path that is not a valid path at all (too long, a NUL byte)."""
+
+
+class PathOutside(DataPathError):
+    """A user-given path that resolves outside the directories it may name."""
+
+
+def resolve_data_path(value: str, base: Path | None = None, roots: tuple[Path, ...] = ()) -> Path:
+    """The one resolver of data paths users give (training ``data_path``, a DFT reference file).
+
+    ``value`` is absolute or relative to ``base`` (default WORKDIR). Symlinks and ``..`` are
+    resolved before the check, so no path leaves WORKDIR (or the extra read-only ``roots``, e.g.
+    the shipped reference data). Only reads the file system: what the path names is the caller's.
+    """
+    raw = Path(value)
+    try:
+        path = (raw if raw.is_absolute() else Path(base or settings.WORKDIR) / raw).resolve()
+        path.exists()  # a name over 255 bytes raises here rather than in the caller's is_file()
+    except (OSError, ValueError) as exc:
+        raise DataPathError("not a valid path") from exc
+    allowed = [Path(settings.WORKDIR).resolve(), *(Path(root).resolve() for root in roots)]
+    if not any(path.is_relative_to(root) for root in allowed):
+        raise PathOutside("resolves outside the allowed directories")
+    return path
 
 
 def within_workdir(path: Path) -> Path:

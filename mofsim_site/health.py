@@ -20,6 +20,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from nodes_app.choices import NodeStatus
+from nodes_app.models import WorkerNode
+
 CORE = ("database", "broker", "channel_layer")
 
 
@@ -89,9 +92,6 @@ def check_channel_layer():
 
 
 def check_workers():
-    from nodes_app.choices import NodeStatus
-    from nodes_app.models import WorkerNode
-
     since = timezone.now() - timedelta(seconds=settings.NODE_OFFLINE_AFTER_S)
     seen = WorkerNode.objects.filter(status=NodeStatus.ONLINE, last_heartbeat__gte=since).count()
     return {"seen": seen}

@@ -27,7 +27,11 @@ from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
+from alerts_app.models import Alert
 from mofsim_site.client_ip import client_ip
+from nodes_app.models import WorkerNode
+from tasks_app.choices import TERMINAL, Priority, TaskStatus
+from tasks_app.models import CallbackDelivery, Task
 
 DURATION_BUCKETS_S = (1, 5, 30, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 48 * 3600)
 WAIT_BUCKETS_S = (0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
@@ -65,9 +69,6 @@ class DatabaseCollector:
         yield scrape
 
     def _tasks(self):
-        from tasks_app.choices import TERMINAL, Priority, TaskStatus
-        from tasks_app.models import Task
-
         tasks = GaugeMetricFamily("mofsim_tasks", "Tasks by state, kind and model", labels=["state", "kind", "model"])
         for row in Task.objects.values("status", "kind", "model__name").annotate(n=Count("id")).order_by():
             tasks.add_metric([row["status"], row["kind"], row["model__name"] or ""], row["n"])
@@ -113,8 +114,6 @@ class DatabaseCollector:
         yield extra
 
     def _nodes(self):
-        from nodes_app.models import WorkerNode
-
         labels = ["node", "gpu"]
         up = GaugeMetricFamily("mofsim_node_up", "1 if the node heartbeats and is online", labels=["node"])
         age = GaugeMetricFamily(
@@ -137,9 +136,6 @@ class DatabaseCollector:
         yield from (up, age, used, total, util)
 
     def _deliveries(self):
-        from alerts_app.models import Alert
-        from tasks_app.models import CallbackDelivery
-
         family = CounterMetricFamily(
             "mofsim_webhook_deliveries",
             "Delivery attempts of task callbacks, and alert deliveries, by outcome",

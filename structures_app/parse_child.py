@@ -12,6 +12,7 @@ from mofsim_site.limited import child_main
 
 
 def work(path: str, filename: str, out_path: str, limits_json: str) -> dict:
+    # imported once child_main applied the rlimits, so ASE's import counts against them too
     from structures_app.parsers import StructureError, StructureLimits, parse_structure
 
     limits = StructureLimits(**json.loads(limits_json))

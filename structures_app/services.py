@@ -15,16 +15,12 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from mofsim_site.files import UploadError, file_chunks, safe_filename, stage_upload
+from mofsim_site.files import UploadTooLarge, file_chunks, safe_filename, stage_upload
 from mofsim_site.limited import LimitExceeded, Limits, run_limited
 from structures_app.models import Structure
 from structures_app.parsers import ParsedStructure, StructureError, StructureLimits
 
 logger = logging.getLogger(__name__)
-
-
-class UploadTooLarge(StructureError):
-    pass
 
 
 def store_structure(
@@ -39,10 +35,7 @@ def store_structure(
     limit: int | None = None,
 ) -> Structure:
     limit = limit or settings.STRUCTURE_UPLOAD_MAX_BYTES
-    try:
-        staged = stage_upload(chunks, filename, limit)
-    except UploadError as exc:
-        raise UploadTooLarge(str(exc)) from exc
+    staged = stage_upload(chunks, filename, limit)  # UploadTooLarge past the limit
     try:
         processed = settings.WORKDIR / "processed" / f"{staged.sha256}.extxyz"
         processed.parent.mkdir(parents=True, exist_ok=True)

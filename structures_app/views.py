@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from mofsim_site.files import UploadTooLarge
 from mofsim_site.htmx import is_partial
 from structures_app.api.views import visible_structures
 from structures_app.describe import crystal_summary, reference_in_words, viewer_data
@@ -53,7 +54,7 @@ def structure_upload(request):
     if request.method == "POST" and form.is_valid():
         try:
             structure = store_uploaded_file(form.cleaned_data["file"], request.user, form.cleaned_data.get("name"))
-        except StructureError as exc:
+        except (StructureError, UploadTooLarge) as exc:
             form.add_error("file", str(exc))
         else:
             messages.success(request, f"Uploaded {structure.name} ({structure.formula}, {structure.n_atoms} atoms).")

@@ -7,7 +7,7 @@ class TasksAppConfig(AppConfig):
 
     def ready(self):
         from tasks_app import callbacks  # app registry must be ready first
-        from tasks_app.executors import register_kinds
+        from tasks_app.executors import register_kinds  # imports the executors' parameter serializers: after setup
 
         register_kinds()
         callbacks.connect()

@@ -14,13 +14,12 @@ own stored reference, never from a user: a user-given path could read any file u
 paths are resolved and must stay inside ``settings.DATA_DIR`` or ``settings.WORKDIR``.
 """
 
-from pathlib import Path
-
 from django.conf import settings
 from rest_framework import serializers
 
 from mofsim_site import executors
 from mofsim_site.executors import PRESET_CHOICES, ParamsSerializer, StrictSerializer, plain, validate_params
+from mofsim_site.files import DataPathError, resolve_data_path
 from tasks_app.executors.interaction_energy import GUESTS
 from tasks_app.executors.relax import FILTERS, OPTIMIZERS
 from tasks_app.executors.stability import VARIANTS
@@ -30,17 +29,16 @@ ENGINES = ("batched", "ase")
 __all__ = ["PRESET_CHOICES", "validate_params"]  # re-exported: the API and forms validate through here
 
 
-def resolve_data_path(value: str) -> str:
+def reference_file(value: str) -> str:
     """Absolute path of a reference file; relative paths are taken from ``DATA_DIR``.
 
-    Symlinks and ``..`` are resolved before the check, so nothing outside DATA_DIR/WORKDIR
-    can be read through a parameter.
+    Resolved by ``mofsim_site.files.resolve_data_path``: nothing outside DATA_DIR/WORKDIR can be
+    read through a parameter.
     """
-    path = Path(value)
-    path = (path if path.is_absolute() else settings.DATA_DIR / path).resolve()
-    roots = [Path(settings.DATA_DIR).resolve(), Path(settings.WORKDIR).resolve()]
-    if not any(path.is_relative_to(root) for root in roots):
-        raise serializers.ValidationError("must be a file inside the data directory or the work directory")
+    try:
+        path = resolve_data_path(value, base=settings.DATA_DIR, roots=(settings.DATA_DIR,))
+    except DataPathError as exc:
+        raise serializers.ValidationError("must be a file inside the data directory or the work directory") from exc
     if not path.is_file():
         raise serializers.ValidationError(f"no such file: {value}")
     return str(path)
@@ -58,7 +56,7 @@ class StructureReference(StrictSerializer):
     def validate_dft_structure(self, value):
         if not self.context.get("stored_reference"):
             raise serializers.ValidationError("set from the structure's own DFT reference; it cannot be given")
-        return resolve_data_path(value)
+        return reference_file(value)
 
 
 class InteractionReference(StrictSerializer):

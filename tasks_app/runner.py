@@ -79,10 +79,6 @@ class TaskReporter(Reporter):
         (settings.WORKDIR / "logs").mkdir(parents=True, exist_ok=True)
         self._log_file = open(settings.WORKDIR / "logs" / f"{task.pk}.log", "a")  # noqa: SIM115
 
-    @property
-    def lease_token(self) -> str:
-        return str(self.lease.token)
-
     def check(self) -> None:
         """Stop computing if the task was cancelled, the attempt lost its lease, or time ran out."""
         lost = self.keeper.lost if self.keeper is not None else None
@@ -297,10 +293,15 @@ def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | Non
             calc = cache.get_calculator(spec, device, d3=task.params.get("d3", False))
         reference = task.structure.reference if task.structure is not None else None
         params = run_params(task.kind, task.params, reference)
+        prepare, finish = entry.load_prepare(), entry.load_finish()
+        if prepare is not None:
+            params = prepare(task, params, device)
         reporter.check()
         with checked_calculator(calc, reporter.check):
             result = entry.load_run()(atoms, calc, params, reporter)
         reporter.check()
+        if finish is not None:
+            result = finish(task, result, reporter.workdir)
         result["provenance"] = provenance(task, device, time.perf_counter() - started, reporter.step)
         return S.COMPLETED, {"result": json_safe(result)}
     except TaskCancelled:

@@ -2,6 +2,7 @@
 
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -11,10 +12,12 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from models_app.datasets import DatasetError
-from models_app.datasets.store import UploadTooLarge, import_sqlite, store_uploaded
+from models_app.datasets.store import import_sqlite, store_uploaded
+from models_app.filtersets import DatasetFilterSet
 from models_app.models import TrainingDataset
 from mofsim_site.api.errors import error_response
 from mofsim_site.api.parsers import loads
+from mofsim_site.files import UploadTooLarge
 
 
 def visible_datasets(user):
@@ -64,11 +67,11 @@ class DatasetList(generics.ListCreateAPIView):
     """``GET`` your datasets; ``POST`` multipart ``file`` (+ ``name``, ``project``, ``description``)."""
 
     serializer_class = TrainingDatasetSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = DatasetFilterSet
 
     def get_queryset(self):
-        qs = visible_datasets(self.request.user).order_by("-created_at")
-        kind = self.request.query_params.get("kind")
-        return qs.filter(kind=kind) if kind else qs
+        return visible_datasets(self.request.user).order_by("-created_at")
 
     @extend_schema(request={"multipart/form-data": DatasetUploadSerializer}, responses={201: TrainingDatasetSerializer})
     def post(self, request, *args, **kwargs):

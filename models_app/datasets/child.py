@@ -20,15 +20,15 @@ def validate_file(path: Path, file_format: str) -> dict:
     if path.stat().st_size == 0:
         raise DatasetError("empty file")
     if file_format == "fasta":
-        from models_app.datasets.fasta import validate_fasta
+        from models_app.datasets.fasta import validate_fasta  # start-up cost: the child loads one reader
 
         return validate_fasta(path)
     if file_format in ("csv", "tsv"):
-        from models_app.datasets.dms import validate_dms
+        from models_app.datasets.dms import validate_dms  # start-up cost: the child loads one reader
 
         return validate_dms(path, file_format)
     if file_format == "extxyz":
-        from models_app.datasets.extxyz import validate_extxyz
+        from models_app.datasets.extxyz import validate_extxyz  # start-up cost: the child loads one reader
 
         return validate_extxyz(path)
     raise DatasetError(f"unknown format {file_format!r}")
@@ -38,7 +38,7 @@ def work(command: str, *args: str) -> dict:
     try:
         if command == "validate":
             return {"ok": True, "summary": validate_file(Path(args[0]), args[1])}
-        from models_app.datasets.sqlite_import import export_rows
+        from models_app.datasets.sqlite_import import export_rows  # start-up cost: only for exports
 
         conditions = json.loads(sys.stdin.read())
         counts = export_rows(Path(args[0]), conditions, Path(args[1]), max_rows=int(args[2]))

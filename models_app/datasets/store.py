@@ -19,8 +19,7 @@ from models_app.choices import DatasetKind
 from models_app.datasets import DatasetError
 from models_app.datasets.sqlite_import import build_where
 from models_app.models import TrainingDataset
-from mofsim_site.files import UploadTooLarge as FileTooLarge
-from mofsim_site.files import file_chunks, safe_filename, sha256_file, stage_upload
+from mofsim_site.files import UploadTooLarge, file_chunks, safe_filename, sha256_file, stage_upload
 from mofsim_site.limited import LimitExceeded, Limits, run_limited
 
 # extension -> (file_format, kind)
@@ -33,10 +32,6 @@ FORMATS = {
     ".extxyz": ("extxyz", DatasetKind.STRUCTURES),
     ".xyz": ("extxyz", DatasetKind.STRUCTURES),
 }
-
-
-class UploadTooLarge(DatasetError):
-    pass
 
 
 def format_for(filename: str) -> tuple[str, str]:
@@ -82,13 +77,6 @@ def temp_file(suffix: str = "") -> tuple[int, Path]:
     return fd, Path(name)
 
 
-def _stage(chunks, filename: str, limit: int):
-    try:
-        return stage_upload(chunks, filename, limit)
-    except FileTooLarge as exc:
-        raise UploadTooLarge(str(exc)) from exc
-
-
 def store_dataset(
     *,
     chunks,
@@ -103,7 +91,7 @@ def store_dataset(
     limit = limit or settings.DATASET_UPLOAD_MAX_BYTES
     clean = safe_filename(filename, "dataset")
     file_format, kind = format_for(clean)
-    staged = _stage(chunks, clean, limit)
+    staged = stage_upload(chunks, clean, limit)
     try:
         summary = validate_file(staged.path, file_format)
         directory = project_dir(project or owner.get_username())
@@ -151,7 +139,7 @@ def import_sqlite(uploaded, owner, conditions, name: str | None = None, project:
     """Filter rows out of an uploaded SQLite file into a new DMS CSV dataset."""
 
     build_where(conditions)  # a bad filter is refused before the upload is even staged
-    source = _stage(uploaded.chunks(), uploaded.name, settings.DATASET_UPLOAD_MAX_BYTES)
+    source = stage_upload(uploaded.chunks(), uploaded.name, settings.DATASET_UPLOAD_MAX_BYTES)
     out_fd, csv_tmp = temp_file(".csv")
     os.close(out_fd)
     try:
@@ -172,8 +160,11 @@ def import_sqlite(uploaded, owner, conditions, name: str | None = None, project:
         csv_tmp.unlink(missing_ok=True)
 
 
-def register_in_place(path: Path, owner, name: str | None = None) -> TrainingDataset:
-    """Register a file already under ``<WORKDIR>/raw/`` (copied there by an operator) without moving it."""
+def dataset_in_place(path: Path, owner, name: str | None = None) -> TrainingDataset:
+    """A file already under ``<WORKDIR>/raw/`` (copied there by an operator) as a dataset, unsaved.
+
+    Validated (in the limited child) and checksummed, but nothing is written: the caller saves
+    the row in its own explicit step (``models_app.training.server.register_datasets``)."""
     path = Path(path).resolve()
     if not path.is_relative_to(settings.WORKDIR / "raw") or not path.is_file():
         raise DatasetError("only files under WORKDIR/raw/ can be registered in place")
@@ -182,7 +173,7 @@ def register_in_place(path: Path, owner, name: str | None = None) -> TrainingDat
         raise UploadTooLarge(f"file is larger than the limit of {limit} bytes")
     file_format, kind = format_for(path.name)
     summary = validate_file(path, file_format)
-    return TrainingDataset.objects.create(
+    return TrainingDataset(
         name=(name or path.stem)[:200],
         owner=owner,
         project=path.parent.name,

@@ -23,7 +23,13 @@ from rest_framework.views import APIView
 
 from models_app.models import TrainingDataset
 from models_app.training.dispatch import unsign
-from models_app.training.server import KINDS, build_job_params, register_trained_model, store_artifact
+from models_app.training.server import (
+    KINDS,
+    build_job_params,
+    register_datasets,
+    register_trained_model,
+    store_artifact,
+)
 from mofsim_site.api.errors import Conflict
 from nodes_app.authentication import NodeTokenAuthentication
 from nodes_app.models import WorkerNode
@@ -90,9 +96,10 @@ class JobList(generics.ListAPIView):
         extra = set(data.get("params") or {}) & {"data", "wild_type", "plan"}
         if extra:
             raise ValidationError({"params": [f"{', '.join(sorted(extra))} go at the top level"]})
-        params = build_job_params(kind, request_body, request.user, data["preset"])
+        params, datasets = build_job_params(kind, request_body, request.user, data["preset"])
         check_quota(request.user)
         with transaction.atomic():
+            register_datasets(datasets)
             task = enqueue_task(
                 owner=request.user,
                 kind=kind,

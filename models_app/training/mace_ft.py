@@ -119,7 +119,7 @@ def _train(data, params, outdir, report, log, device, base_model_path) -> dict:
     import mace  # noqa: F401  - sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD before e3nn imports (FACTS.md)
     import torch
 
-    from models_app.mace_format import load_model
+    from models_app.mace_format import load_model  # after mace: e3nn import order
 
     try:
         frames = _labelled(read_frames(Path(data["structures"]["path"])))

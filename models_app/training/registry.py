@@ -12,6 +12,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from models_app.datasets.alphabet import IUPAC_PROTEIN
+from models_app.training import dms_models, metrics
+
 logger = logging.getLogger(__name__)
 
 VOCABULARIES: dict[str, str] = {}
@@ -71,9 +74,6 @@ def load_plugins(root: Path) -> list[str]:
 
 
 def _builtins() -> None:
-    from models_app.datasets.alphabet import IUPAC_PROTEIN
-    from models_app.training import dms_models, metrics
-
     register_vocabulary("iupac", IUPAC_PROTEIN)
     register_model("cnn", dms_models.cnn_factory)
     register_metric("spearman", metrics.spearman)

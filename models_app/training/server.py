@@ -8,15 +8,25 @@ resource-limited subprocess.
 from pathlib import Path
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
 from models_app.choices import DatasetKind, ModelSource
 from models_app.datasets import DatasetError
-from models_app.datasets.store import register_in_place
+from models_app.datasets.store import dataset_in_place
 from models_app.models import MLModel, TrainingDataset
 from models_app.services import register_model_file
 from models_app.training.plan import plan_to_params
-from mofsim_site.files import UploadError, UploadTooLarge, safe_filename, stage_upload
+from mofsim_site.api.errors import Conflict
+from mofsim_site.files import (
+    DataPathError,
+    PathOutside,
+    UploadError,
+    UploadTooLarge,
+    resolve_data_path,
+    safe_filename,
+    stage_upload,
+)
 from tasks_app.archive import store_file
 from tasks_app.models import TaskArtifact
 from tasks_app.params import validate_params
@@ -29,28 +39,42 @@ ROLES = {
 }
 
 
-def resolve_data_path(value: str, user, field: str) -> TrainingDataset:
-    """A path (absolute or relative to WORKDIR) → the user's dataset at that path; 400 otherwise."""
+def find_data_path(value: str, user, field: str) -> TrainingDataset:
+    """A path (absolute or relative to WORKDIR) → the user's dataset at that path; 400 otherwise.
 
-    raw = Path(value)
+    Side-effect free, like all validation: a file of the user's under ``raw/`` that is no dataset
+    yet comes back validated but unsaved, and ``register_datasets`` saves it when the job is
+    submitted."""
     try:
-        path = (raw if raw.is_absolute() else settings.WORKDIR / raw).resolve()
-        is_file = path.is_file()
-    except (OSError, ValueError) as exc:  # a name over 255 bytes, a NUL byte: the fuzzer's 500s
+        path = resolve_data_path(value)
+    except PathOutside as exc:
+        raise ValidationError({field: ["data_path must resolve inside WORKDIR"]}) from exc
+    except DataPathError as exc:  # a name over 255 bytes, a NUL byte: the fuzzer's 500s
         raise ValidationError({field: ["data_path is not a valid path"]}) from exc
-    if not path.is_relative_to(settings.WORKDIR):
-        raise ValidationError({field: ["data_path must resolve inside WORKDIR"]})
     rel = str(path.relative_to(settings.WORKDIR))
     dataset = TrainingDataset.objects.visible_to(user).filter(path=rel).first()
     if dataset is not None:
         return dataset
     own_root = settings.WORKDIR / "raw" if user.is_staff else settings.WORKDIR / "raw" / safe_filename(user.username)
-    if is_file and path.is_relative_to(own_root) and not TrainingDataset.objects.filter(path=rel).exists():
+    if path.is_file() and path.is_relative_to(own_root) and not TrainingDataset.objects.filter(path=rel).exists():
         try:
-            return register_in_place(path, user)
-        except DatasetError as exc:
+            return dataset_in_place(path, user)
+        except (DatasetError, UploadTooLarge) as exc:
             raise ValidationError({field: [str(exc)]}) from exc
     raise ValidationError({field: [f"no dataset of yours at {value!r}; upload it first (POST /api/v1/datasets/)"]})
+
+
+def register_datasets(datasets) -> None:
+    """The submit step that saves the datasets ``find_data_path`` found in place (call it in the
+    job's transaction: a job never names a dataset row that does not exist)."""
+    for dataset in datasets:
+        if dataset is None or not dataset._state.adding:
+            continue
+        try:
+            with transaction.atomic():
+                dataset.save(force_insert=True)
+        except IntegrityError as exc:  # another submission registered the same file a moment ago
+            raise Conflict(f"{dataset.path} was registered by another request just now; submit again") from exc
 
 
 def resolve_dataset(value, user, field: str, kind: str) -> TrainingDataset:
@@ -60,7 +84,7 @@ def resolve_dataset(value, user, field: str, kind: str) -> TrainingDataset:
     if dataset is None:
         if not isinstance(value, str) or not value:
             raise ValidationError({field: ["give a dataset id or a data_path"]})
-        dataset = resolve_data_path(value, user, field)
+        dataset = find_data_path(value, user, field)
     if dataset.kind != kind:
         raise ValidationError({field: [f"dataset {dataset.name} is {dataset.kind}, this job needs {kind}"]})
     return dataset
@@ -75,8 +99,10 @@ def _ref(dataset: TrainingDataset) -> dict:
     }
 
 
-def build_job_params(kind: str, body: dict, user, preset: str = "protocol") -> dict:
-    """Resolve datasets and the plan into the task's validated params (400s name the field)."""
+def build_job_params(kind: str, body: dict, user, preset: str = "protocol") -> tuple[dict, list[TrainingDataset]]:
+    """Resolve datasets and the plan into the task's validated params (400s name the field).
+
+    Also returns the datasets the params name; pass them to ``register_datasets`` on submit."""
     if kind not in KINDS:
         raise ValidationError({"kind": [f"unknown job kind {kind!r}; use one of {', '.join(KINDS)}"]})
     flat_plan, overrides = plan_to_params(kind, body.get("plan"))
@@ -94,7 +120,7 @@ def build_job_params(kind: str, body: dict, user, preset: str = "protocol") -> d
     params = {**overrides, **explicit, "data": data, "plan": flat_plan}
     validated = validate_params(kind, params, preset)  # errors name the parameter (plan keys map onto them)
     _check_consistency(kind, validated, datasets)
-    return validated
+    return validated, list(datasets.values())
 
 
 def _check_consistency(kind, params, datasets) -> None:

@@ -17,6 +17,9 @@ from rest_framework.views import APIView
 
 from mofsim_site.config_report import config_report
 from mofsim_site.health import run_checks
+from nodes_app.models import WorkerNode
+from tasks_app.choices import Priority, TaskStatus
+from tasks_app.models import Task
 
 _CHECK = inline_serializer(
     "HealthCheck",
@@ -84,10 +87,6 @@ class SystemGpus(APIView):
 
     @extend_schema(responses=GpuSerializer(many=True))
     def get(self, request):
-        from nodes_app.models import WorkerNode
-        from tasks_app.choices import TaskStatus
-        from tasks_app.models import Task
-
         held = {}
         for task in Task.objects.filter(status__in=[TaskStatus.ASSIGNED, TaskStatus.RUNNING], node__isnull=False).only(
             "id", "kind", "status", "node_id", "owner_id"
@@ -132,9 +131,6 @@ class SystemQueue(APIView):
 
     @extend_schema(responses=QueueSerializer)
     def get(self, request):
-        from tasks_app.choices import Priority, TaskStatus
-        from tasks_app.models import Task
-
         S = TaskStatus
         queued = Task.objects.filter(status=S.QUEUED)
         by_priority = dict(queued.values_list("priority").annotate(n=Count("id")).order_by())

@@ -1,15 +1,16 @@
 from django.urls import path
 
+from mofsim_site.routes import slashed
 from nodes_app.api import inputs, views
 
 urlpatterns = [
     path("nodes/", views.NodeList.as_view(), name="node-list"),
-    path("nodes/heartbeat", views.Heartbeat.as_view(), name="node-heartbeat"),
-    path("nodes/inputs/structures/<int:pk>", inputs.StructureInput.as_view(), name="node-input-structure"),
-    path("nodes/inputs/models/<slug:name>", inputs.ModelInput.as_view(), name="node-input-model"),
-    path("nodes/<int:pk>/enable", views.NodeToggle.as_view(enable=True), name="node-enable"),
-    path("nodes/<int:pk>/disable", views.NodeToggle.as_view(enable=False), name="node-disable"),
+    *slashed("nodes/heartbeat", views.Heartbeat, "node-heartbeat"),
+    *slashed("nodes/inputs/structures/<int:pk>", inputs.StructureInput, "node-input-structure"),
+    *slashed("nodes/inputs/models/<slug:name>", inputs.ModelInput, "node-input-model"),
+    *slashed("nodes/<int:pk>/enable", views.NodeToggle, "node-enable", enable=True),
+    *slashed("nodes/<int:pk>/disable", views.NodeToggle, "node-disable", enable=False),
     path("nodes/commands/", views.NodeCommandList.as_view(), name="node-commands"),
-    path("models/<slug:name>/load", views.ModelCommand.as_view(action="load"), name="model-load"),
-    path("models/<slug:name>/unload", views.ModelCommand.as_view(action="unload"), name="model-unload"),
+    *slashed("models/<slug:name>/load", views.ModelCommand, "model-load", action="load"),
+    *slashed("models/<slug:name>/unload", views.ModelCommand, "model-unload", action="unload"),
 ]

@@ -156,13 +156,13 @@ class AsyncClient:
     async def submit_many(self, specs: Iterable[Mapping[str, Any]]) -> list[AsyncTask]:
         """Submit several tasks; each spec has ``kind`` plus ``submit()``'s keyword arguments.
 
-        Uses ``POST /api/v1/tasks/batch`` (``{"tasks": [...]}``, all or nothing) when the server
+        Uses ``POST /api/v1/tasks/batch/`` (``{"tasks": [...]}``, all or nothing) when the server
         has it; an older server answers 404 there, and then the tasks are submitted one by one —
         not atomic: a bad spec raises after the earlier ones were queued.
         """
         items = [_core.batch_item(spec) for spec in specs]
         try:
-            body = await self._request("POST", "/tasks/batch", json={"tasks": [{"kind": k, **b} for k, b in items]})
+            body = await self._request("POST", "/tasks/batch/", json={"tasks": [{"kind": k, **b} for k, b in items]})
         except NotFound:
             return [AsyncTask(self, await self._request("POST", f"/tasks/{kind}", json=b)) for kind, b in items]
         return [AsyncTask(self, data) for data in (body["tasks"] if isinstance(body, dict) else body)]

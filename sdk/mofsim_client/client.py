@@ -144,13 +144,13 @@ class Client:
     def submit_many(self, specs: Iterable[Mapping[str, Any]]) -> list[Task]:
         """Submit several tasks; each spec has ``kind`` plus ``submit()``'s keyword arguments.
 
-        Uses ``POST /api/v1/tasks/batch`` (``{"tasks": [...]}``, all or nothing) when the server
+        Uses ``POST /api/v1/tasks/batch/`` (``{"tasks": [...]}``, all or nothing) when the server
         has it; an older server answers 404 there, and then the tasks are submitted one by one —
         not atomic: a bad spec raises after the earlier ones were queued.
         """
         items = [_core.batch_item(spec) for spec in specs]
         try:
-            body = self._request("POST", "/tasks/batch", json={"tasks": [{"kind": k, **b} for k, b in items]})
+            body = self._request("POST", "/tasks/batch/", json={"tasks": [{"kind": k, **b} for k, b in items]})
         except NotFound:
             return [Task(self, self._request("POST", f"/tasks/{kind}", json=b)) for kind, b in items]
         return [Task(self, data) for data in (body["tasks"] if isinstance(body, dict) else body)]

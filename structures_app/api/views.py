@@ -1,10 +1,13 @@
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from mofsim_site.files import UploadTooLarge
 from structures_app.api.serializers import StructureSerializer, StructureSetSerializer, StructureUploadSerializer
+from structures_app.filtersets import StructureFilterSet
 from structures_app.models import Structure, StructureSet
 from structures_app.parsers import StructureError
 from structures_app.services import store_uploaded_file
@@ -20,13 +23,11 @@ class StructureListUpload(generics.ListCreateAPIView):
     serializer_class = StructureSerializer
     parser_classes = [MultiPartParser, FormParser]
 
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = StructureFilterSet
+
     def get_queryset(self):
-        qs = visible_structures(self.request.user).order_by("name", "id")
-        if "set" in self.request.query_params:
-            qs = qs.filter(sets__slug=self.request.query_params["set"])
-        if "source" in self.request.query_params:
-            qs = qs.filter(source=self.request.query_params["source"])
-        return qs
+        return visible_structures(self.request.user).order_by("name", "id")
 
     @extend_schema(request={"multipart/form-data": StructureUploadSerializer}, responses={201: StructureSerializer})
     def post(self, request, *args, **kwargs):
@@ -37,7 +38,7 @@ class StructureListUpload(generics.ListCreateAPIView):
         body.is_valid(raise_exception=True)
         try:
             structure = store_uploaded_file(body.validated_data["file"], request.user, body.validated_data.get("name"))
-        except StructureError as exc:
+        except (StructureError, UploadTooLarge) as exc:
             raise ValidationError({"file": [str(exc)]}) from exc
         return Response(StructureSerializer(structure).data, status=status.HTTP_201_CREATED)
 

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from mofsim_site import webhooks
 from tasks_app import callbacks
+from tasks_app.api.access import get_task
 from tasks_app.api.serializers import TaskDetailSerializer, TaskSubmitSerializer
 from tasks_app.choices import TaskStatus
 from tasks_app.models import CallbackDelivery
@@ -103,8 +104,6 @@ class TaskCallbacks(APIView):
 
     @extend_schema(responses=TaskCallbacksSerializer)
     def get(self, request, pk):
-        from tasks_app.api.views import get_task
-
         task = get_task(request, pk)
         callback = getattr(task, "callback", None)
         info = {"url": callback.url, "events": callback.events} if callback else None

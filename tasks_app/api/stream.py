@@ -25,6 +25,7 @@ from django.http import JsonResponse, StreamingHttpResponse
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from tasks_app.api.access import visible_tasks
 from tasks_app.choices import TERMINAL
 from tasks_app.models import Task, TaskLogLine
 
@@ -48,8 +49,6 @@ def _authenticate(request):
 
 
 def _visible_task(user, pk):
-    from tasks_app.api.views import visible_tasks
-
     return visible_tasks(user).filter(pk=pk).values("pk", "status").first()
 
 

@@ -1,7 +1,7 @@
 """OpenAPI description of the SSE log stream (a plain async Django view, which drf-spectacular
 cannot introspect): added to the schema by a postprocessing hook named in SPECTACULAR_SETTINGS."""
 
-PATH = "/api/v1/tasks/{id}/logs/stream"
+PATH = "/api/v1/tasks/{id}/logs/stream/"
 
 OPERATION = {
     "operationId": "tasks_logs_stream",

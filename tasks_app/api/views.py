@@ -1,10 +1,9 @@
 """Tasks API: submit per type, list/get, result, cancel, logs, metrics, artifacts."""
 
 import logging
-import uuid
 
 from django.db import transaction
-from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 from mofsim_site import executors
 from mofsim_site.api.errors import Conflict
 from mofsim_site.api.pagination import NewestFirstPagination
+from tasks_app.api.access import get_task, visible_tasks
 from tasks_app.api.callbacks import TaskSubmitRequestSerializer, TaskSubmitResponseSerializer
 from tasks_app.api.serializers import (
     TaskArtifactSerializer,
@@ -27,24 +27,16 @@ from tasks_app.api.serializers import (
 )
 from tasks_app.archive import artifact_response
 from tasks_app.choices import TaskStatus
-from tasks_app.models import Task
+from tasks_app.filtersets import LogLineFilterSet, TaskFilterSet
+from tasks_app.models import TaskLogLine
 from tasks_app.params import validate_params
 from tasks_app.policy import check_quota, priority_error, time_limit_error
 from tasks_app.services import cancel_task, enqueue_task, resubmit_task
 from tasks_app.state import IllegalTransition
 
 logger = logging.getLogger(__name__)
-LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 SIMULATION_KINDS = [kind for kind, entry in executors.REGISTRY.items() if entry.needs_structure]
 BINARY = OpenApiTypes.BINARY
-
-
-def visible_tasks(user):
-    return Task.objects.visible_to(user).select_related("structure", "model", "node")
-
-
-def get_task(request, pk) -> Task:
-    return get_object_or_404(visible_tasks(request.user), pk=pk)
 
 
 class TaskTypeList(APIView):
@@ -69,18 +61,23 @@ class TaskTypeList(APIView):
 
 
 class TaskSubmit(APIView):
+    def initial(self, request, *args, **kwargs):
+        """An unknown kind is a 404 whatever the method: ``tasks/<typo>/`` is a missing task, not a 405."""
+        super().initial(request, *args, **kwargs)
+        kind = kwargs["kind"]
+        if kind not in executors.REGISTRY:
+            raise NotFound(f"unknown task type {kind!r}; see /api/v1/tasks/types/")
+        if not executors.get(kind).needs_structure:
+            # Training kinds go through /jobs, which resolves datasets the user may read; here
+            # a body could name any dataset by id (its DatasetRefField trusts the jobs API).
+            raise NotFound(f"{kind} is a training job: submit it at /api/v1/jobs/")
+
     @extend_schema(
         request=TaskSubmitRequestSerializer,
         responses={201: TaskSubmitResponseSerializer},
         parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=SIMULATION_KINDS)],
     )
     def post(self, request, kind):
-        if kind not in executors.REGISTRY:
-            raise NotFound(f"unknown task type {kind!r}; see /api/v1/tasks/types/")
-        if not executors.get(kind).needs_structure:
-            # Training kinds go through /jobs, which resolves datasets the user may read; here
-            # a body could name any dataset by id (its DatasetRefField trusts the jobs API).
-            raise NotFound(f"{kind} is a training job: submit it at /api/v1/jobs")
         body = TaskSubmitRequestSerializer(data=request.data, context={"request": request, "kind": kind})
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -107,24 +104,11 @@ class TaskSubmit(APIView):
 class TaskList(generics.ListAPIView):
     serializer_class = TaskSerializer
     pagination_class = NewestFirstPagination  # cursor links; ?page=N still pages by number
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TaskFilterSet
 
     def get_queryset(self):
-        qs = visible_tasks(self.request.user).order_by("-created_at")
-        params = self.request.query_params
-        if "status" in params:
-            wanted = [s.strip().upper() for s in params["status"].split(",")]
-            bad = [s for s in wanted if s not in TaskStatus.values]
-            if bad:
-                raise ValidationError({"status": [f"unknown status {', '.join(bad)}"]})
-            qs = qs.filter(status__in=wanted)
-        if "kind" in params:
-            qs = qs.filter(kind=params["kind"])
-        if "benchmark_run" in params:
-            try:
-                qs = qs.filter(benchmark_run_id=uuid.UUID(params["benchmark_run"]))
-            except ValueError as exc:
-                raise ValidationError({"benchmark_run": ["must be a benchmark run id (UUID)"]}) from exc
-        return qs
+        return visible_tasks(self.request.user).order_by("-created_at")
 
 
 class TaskDetail(generics.RetrieveAPIView):
@@ -173,22 +157,13 @@ class TaskRerun(APIView):
 
 class TaskLogs(generics.ListAPIView):
     serializer_class = TaskLogLineSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = LogLineFilterSet
 
     def get_queryset(self):
-        task = get_task(self.request, self.kwargs["pk"])
-        qs = task.log_lines.order_by("id")
-        level = self.request.query_params.get("level")
-        if level:
-            level = level.upper()
-            if level not in LEVELS:
-                raise ValidationError({"level": [f"must be one of {', '.join(LEVELS)}"]})
-            qs = qs.filter(level__in=LEVELS[LEVELS.index(level) :])
-        after = self.request.query_params.get("after")
-        if after:
-            if not after.isdigit():
-                raise ValidationError({"after": ["must be a log line id"]})
-            qs = qs.filter(id__gt=int(after))
-        return qs
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reads the model (and filters) without a task
+            return TaskLogLine.objects.none()
+        return get_task(self.request, self.kwargs["pk"]).log_lines.order_by("id")
 
 
 class TaskMetrics(generics.ListAPIView):

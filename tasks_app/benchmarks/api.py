@@ -7,6 +7,7 @@ do not leak. Bad input is a 400 naming the field (``kind``, ``model``, ``structu
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 from models_app.models import MLModel
 from tasks_app.api.serializers import PriorityField
 from tasks_app.benchmarks import collect, table
+from tasks_app.benchmarks.filtersets import BenchmarkRunFilterSet
 from tasks_app.benchmarks.services import (
     ComparisonError,
     annotated_runs,
@@ -106,12 +108,11 @@ class BenchmarkListCreate(generics.ListAPIView):
     """GET: your benchmark runs with task counts. POST: start a run (one task per structure)."""
 
     serializer_class = BenchmarkRunSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = BenchmarkRunFilterSet
 
     def get_queryset(self):
-        qs = annotated_runs(self.request.user).order_by("-created_at")
-        if "kind" in self.request.query_params:
-            qs = qs.filter(kind=self.request.query_params["kind"])
-        return qs
+        return annotated_runs(self.request.user).order_by("-created_at")
 
     @extend_schema(request=BenchmarkCreateSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):

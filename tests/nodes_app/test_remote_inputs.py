@@ -223,8 +223,11 @@ def test_a_remote_worker_runs_a_task_with_inputs_fetched_over_http(api, cu_struc
 
 @pytest.mark.django_db(transaction=True)
 def test_a_remote_fine_tuning_job_gets_its_base_model_from_the_server(owner, model_file, remote_node, monkeypatch):
-    """``train_mace`` with ``base_model`` resolves the file through the node cache, not WORKDIR."""
-    from models_app.training import jobs, mace_ft
+    """``train_mace`` with ``base_model`` resolves the file through the node cache, not WORKDIR.
+
+    The worker's ``prepare`` step resolves it (the executor itself is plain Python) and the
+    executor trains from the path it was given."""
+    from models_app.training import jobs, mace_ft, steps
     from mofsim_site.executors import Reporter
 
     node, cache = remote_node
@@ -240,6 +243,7 @@ def test_a_remote_fine_tuning_job_gets_its_base_model_from_the_server(owner, mod
     monkeypatch.setattr(mace_ft, "train_mace", fake_train)
     report = Reporter(settings.WORKDIR / "artifacts" / str(task.pk))
     with pytest.raises(RuntimeError, match="stop after staging"):
-        jobs.run_train_mace(None, None, {"base_model": "base-mace", "data": {"structures": None}}, report)
+        params = steps.prepare_job(task, {"base_model": "base-mace", "data": {"structures": None}}, "cpu")
+        jobs.run_train_mace(None, None, params, report)
     assert seen["path"] == str(cache / model.model_path)
     assert (cache / model.model_path).read_bytes() == model_file.read_bytes()

@@ -144,8 +144,8 @@ def test_the_openapi_schema_is_complete_and_valid(api):
         schema = SchemaGenerator().get_schema(request=None, public=True)
     validate_schema(schema)
     paths = schema["paths"]
-    assert "/api/v1/tasks/{kind}" in paths and "/api/v1/nodes/heartbeat" in paths
-    assert "requestBody" in paths["/api/v1/nodes/heartbeat"]["post"]
+    assert "/api/v1/tasks/{kind}/" in paths and "/api/v1/nodes/heartbeat/" in paths
+    assert "requestBody" in paths["/api/v1/nodes/heartbeat/"]["post"]
     assert paths["/api/v1/tasks/{id}/result/"]["get"]["responses"]["200"]["content"]
     assert "nodeToken" in schema["components"]["securitySchemes"]
     response = api.get("/api/v1/schema/?format=json")

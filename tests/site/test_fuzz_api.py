@@ -31,7 +31,7 @@ def probe(case, negative, base_url, headers, counts, failures):
     counts["requests"] += 1
     # The health probe's documented "degraded" answer (e.g. ?require_workers=1 with no worker
     # online) is its contract, not a server error; any other 5xx is.
-    degraded_probe = case.path == "/api/v1/health" and response.status_code == 503
+    degraded_probe = case.path == "/api/v1/health/" and response.status_code == 503
     if response.status_code >= 500 and not degraded_probe:
         counts["server_errors"] += 1
         failures.append(label)

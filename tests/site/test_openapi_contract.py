@@ -5,7 +5,7 @@ required nothing and no error response was documented."""
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-UPLOADS = ["/api/v1/structures/", "/api/v1/datasets/", "/api/v1/datasets/import-sqlite", "/api/v1/models/"]
+UPLOADS = ["/api/v1/structures/", "/api/v1/datasets/", "/api/v1/datasets/import-sqlite/", "/api/v1/models/"]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def test_uploads_declare_a_multipart_binary_file(schema, path):
 
 
 def test_task_submit_requires_a_structure_and_lists_the_kinds(schema):
-    operation = schema["paths"]["/api/v1/tasks/{kind}"]["post"]
+    operation = schema["paths"]["/api/v1/tasks/{kind}/"]["post"]
     body = resolve(schema, operation["requestBody"]["content"]["application/json"]["schema"])
     assert body["required"] == ["structure"]
     (kind,) = [p for p in operation["parameters"] if p["name"] == "kind"]

@@ -92,5 +92,5 @@ def test_staff_priority_and_callbacks_per_item(operator, cu_structure, emt, sett
 
 def test_the_batch_endpoint_is_in_the_openapi_schema(api):
     schema = api.get("/api/v1/schema/?format=json").json()
-    post = schema["paths"]["/api/v1/tasks/batch"]["post"]
+    post = schema["paths"]["/api/v1/tasks/batch/"]["post"]
     assert "201" in post["responses"] and "requestBody" in post

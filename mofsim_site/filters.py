@@ -1,0 +1,80 @@
+"""Filter pieces the apps' FilterSets share (django-filter; STYLE.md "one vocabulary").
+
+FilterSets only narrow a queryset that ``visible_to(user)`` already restricted: visibility is
+never a filter a client can leave out. A bad value is a 400 whose ``details`` name the query
+parameter (DRF's ``DjangoFilterBackend`` raises the form errors keyed by parameter).
+"""
+
+import django_filters
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from mofsim_site import executors
+
+
+def kind_choices(*, needs_structure: bool | None = None):
+    """A callable giving the registered task kinds (read when a form is built: apps register in ready())."""
+
+    def choices():
+        return [
+            (kind, entry.label)
+            for kind, entry in executors.REGISTRY.items()
+            if needs_structure is None or entry.needs_structure == needs_structure
+        ]
+
+    return choices
+
+
+class CommaSeparatedChoiceField(forms.Field):
+    """``A,b , C`` → ``["A", "B", "C"]``, each upper-cased and checked against ``allowed``."""
+
+    def __init__(self, *, allowed, noun: str, **kwargs):
+        self.valid, self.noun = list(allowed), noun
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return []
+        wanted = [part.strip().upper() for part in str(value).split(",")]
+        bad = [part for part in wanted if part not in self.valid]
+        if bad:
+            raise forms.ValidationError(f"unknown {self.noun} {', '.join(bad)}")
+        return wanted
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CommaSeparatedChoiceFilter(django_filters.Filter):
+    """One query parameter holding several comma-separated choices, matched with ``__in``."""
+
+    field_class = CommaSeparatedChoiceField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "in")
+        super().__init__(*args, **kwargs)
+
+
+class UpperChoiceField(forms.ChoiceField):
+    """A choice given in any letter case (``?level=warning``)."""
+
+    def to_python(self, value):
+        return super().to_python(value).upper()
+
+
+class AtLeastFilter(django_filters.ChoiceFilter):
+    """An ordered choice (log levels) matching rows at that choice or above it."""
+
+    field_class = UpperChoiceField
+
+    def filter(self, qs, value):
+        if value in django_filters.constants.EMPTY_VALUES:
+            return qs
+        order = [choice for choice, _ in self.extra["choices"]]
+        return qs.filter(**{f"{self.field_name}__in": order[order.index(value) :]})
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (an id), where ``NumberFilter`` would take any decimal."""
+
+    field_class = forms.IntegerField

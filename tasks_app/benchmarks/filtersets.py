@@ -1,0 +1,14 @@
+"""Query-parameter filters of ``/api/v1/benchmarks/``."""
+
+import django_filters
+
+from mofsim_site.filters import kind_choices
+from tasks_app.models import BenchmarkRun
+
+
+class BenchmarkRunFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=kind_choices(needs_structure=True), label="task type of the run")
+
+    class Meta:
+        model = BenchmarkRun
+        fields = ["kind"]
