@@ -115,7 +115,7 @@ class AsyncClient:
     async def _paged(self, path: str, params: Mapping[str, Any] | None = None) -> list[JSON]:
         """Every item of a list endpoint, following its ``next`` links (page numbers or cursors)."""
         out: list[JSON] = []
-        query: Mapping[str, Any] | None = params
+        query: Mapping[str, Any] | None = dict(params or {})  # None: no filters, still the first page
         while query is not None:
             body = await self._get(path, query)
             out.extend(body["results"])

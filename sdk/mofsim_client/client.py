@@ -103,7 +103,7 @@ class Client:
     def _paged(self, path: str, params: Mapping[str, Any] | None = None) -> list[JSON]:
         """Every item of a list endpoint, following its ``next`` links (page numbers or cursors)."""
         out: list[JSON] = []
-        query: Mapping[str, Any] | None = params
+        query: Mapping[str, Any] | None = dict(params or {})  # None: no filters, still the first page
         while query is not None:
             body = self._get(path, query)
             out.extend(body["results"])

@@ -42,3 +42,15 @@ def test_the_async_client_follows_cursor_links():
     with ThreadPoolExecutor(1) as pool:  # asyncio.run in its own thread, as tests/sdk/test_sse.py does
         assert pool.submit(asyncio.run, main()).result() == ["1", "2", "3"]
     assert seen[1] == {"status": "QUEUED", "cursor": "abc"}
+
+
+def test_a_list_without_filters_still_reads_the_first_page():
+    """``_paged(path)`` with no params must fetch page one (it once returned [] without a request)."""
+    seen = []
+
+    def handler(request):
+        seen.append(str(request.url))
+        return httpx.Response(200, json={"count": 1, "next": None, "previous": None, "results": [{"id": 1}]})
+
+    client = Client("http://mofsim.test", token="k", transport=httpx.MockTransport(handler))
+    assert client._paged("/jobs/") == [{"id": 1}] and len(seen) == 1
