@@ -40,7 +40,7 @@ BUILTIN_MODELS = [
         "description": "SevenNet-l3i5, evaluated by MOFSimBench. Ships with sevenn.",
     },
     {
-        "name": "chgnet-0.3.0",
+        "name": "chgnet-0-3-0",
         "family": "chgnet",
         "config": {"model_name": "0.3.0", "weights_sha256": CHGNET_030},
         "sha256": CHGNET_030,

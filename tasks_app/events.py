@@ -9,8 +9,9 @@ Fan-out is bounded (issue 12): a transition renders its fragments once (the task
 fragment and the list row, shared by every list group); the task page's group gets it at once,
 while the list groups — the owner's and the staff-wide one, which every transition and every
 submit would otherwise flood — get coalesced updates: the latest row of each task, at most one
-message per group every ``LIST_FLUSH_S``. A task that was just created is on no open page, so
-a submit pushes nothing; only its subscribers are told.
+message per group every ``LIST_FLUSH_S``, carrying at most ``LIST_MAX_ROWS`` rows (the newest:
+a 1000-task batch does not render 1000 rows; the page's first page holds fewer). New tasks go the
+same way, so an open task list shows them as they are submitted.
 """
 
 import atexit
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 STAFF_TASKS_GROUP = "tasks-staff"
 LIST_FLUSH_S = 0.4
+LIST_MAX_ROWS = 100
 
 
 def task_group(task_id) -> str:
@@ -72,6 +74,7 @@ class ListCoalescer:
         messages = []
         try:
             for group, by_task in rows.items():
+                by_task = dict(list(by_task.items())[-LIST_MAX_ROWS:])
                 for task_id, task in by_task.items():
                     if task_id not in html:
                         html[task_id] = render_to_string(
@@ -108,8 +111,15 @@ def status_changed(task, previous: str, line=None) -> None:
 
 
 def tasks_created(tasks) -> None:
-    """New QUEUED tasks (one submit or a batch): no page shows them yet, so only subscribers hear."""
+    """New QUEUED tasks (one submit or a batch): their rows join the coalesced list updates (an
+    open list page inserts them), then the subscribers hear."""
     for task in tasks:
+        try:
+            task.structure, task.model  # noqa: B018 - loaded here (the submitter passed them), not in the timer
+        except Exception:  # noqa: BLE001 - a list refresh must never break a submit
+            logger.warning("loading the list row of task %s failed", task.id, exc_info=True)
+        else:
+            list_updates.add([user_tasks_group(task.owner_id), STAFF_TASKS_GROUP], task)
         _notify(task, "PENDING")
 
 

@@ -394,6 +394,10 @@ def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, st
                     TaskMetricPoint.objects.bulk_create(
                         TaskMetricPoint(task_id=task.pk, step=p["step"], data=_without_step(p)) for p in points
                     )
+                    # A run shorter than PERSIST_EVERY_S pushed no point yet: the open page's chart
+                    # gets the last one with the final state (one message, whatever the count).
+                    last = points[-1]
+                    transaction.on_commit(lambda: events.progress(task, last))
                 return True
         if lines or points:
             reporter.write_fenced(lines, points, progress)  # fenced: kept only while the lease is ours

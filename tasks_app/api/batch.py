@@ -69,10 +69,11 @@ class TaskBatchResponseSerializer(serializers.Serializer):
 
 def _lookups(request, items) -> dict:
     """Every structure id and model name the items name, fetched in one query each."""
-    ids = {item.get("structure") for item in items if isinstance(item, dict)}
-    names = {item.get("model") for item in items if isinstance(item, dict)}
-    ids = {i for i in ids if type(i) is int and 0 < i < 2**63}
-    names = {n for n in names if isinstance(n, str) and "\x00" not in n and len(n) <= 200}  # as a name can be
+    specs = [item for item in items if isinstance(item, dict)]
+    # Filter before building sets: a value may be any JSON (a dict is unhashable); the serializer
+    # reports those per item, this only prefetches what can be a real id or name.
+    ids = {i for i in (s.get("structure") for s in specs) if type(i) is int and 0 < i < 2**63}
+    names = {n for n in (s.get("model") for s in specs) if isinstance(n, str) and "\x00" not in n and len(n) <= 200}
     return {
         "structures": Structure.objects.visible_to(request.user).in_bulk(ids) if ids else {},
         "models": {m.name: m for m in MLModel.objects.filter(enabled=True, name__in=names)} if names else {},

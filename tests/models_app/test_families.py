@@ -4,6 +4,7 @@ Family tests skip cleanly where the family's package is not installed (``pytest.
 so each environment (the shared venv, /work/venvs/<family>) runs the ones it can.
 """
 
+import re
 import zipfile
 
 import pytest
@@ -40,6 +41,12 @@ def test_it_has_one_loader_per_stored_family():
     for family in families.FAMILIES.values():
         assert callable(family.loader().build), family.key
         assert (settings.BASE_DIR / "requirements" / "models" / f"{family.key}.txt").is_file(), family.key
+
+
+def test_every_shipped_model_name_is_a_url_slug():
+    """Model names appear in URLs (``/api/v1/models/<slug>/``) and the API schema's slug pattern."""
+    names = [spec["name"] for spec in BUILTIN_MODELS] + list(WHEEL_MODELS)
+    assert names and all(re.fullmatch(r"[-a-zA-Z0-9_]+", name) for name in names), names
 
 
 def test_it_offers_the_families_this_environment_imports():
@@ -107,7 +114,7 @@ def test_every_sevennet_checkpoint_in_the_wheel_loads(name):
 
 def test_chgnet_loads_from_its_wheel_and_gives_energy_forces_stress():
     pytest.importorskip("chgnet")
-    energy, forces, stress = efs(build_calculator(builtin_spec("chgnet-0.3.0"), "cpu"), molecule("CO2", vacuum=5.0))
+    energy, forces, stress = efs(build_calculator(builtin_spec("chgnet-0-3-0"), "cpu"), molecule("CO2", vacuum=5.0))
     assert -25.0 < energy < -20.0 and forces.shape == (3, 3) and stress.shape == (6,)
     assert abs(forces.sum(axis=0)).max() < 1e-3
 

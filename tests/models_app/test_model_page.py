@@ -10,12 +10,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_shows_family_variant_capability_and_that_no_node_runs_it(owner_client, builtin_models):
-    html = owner_client.get(reverse("models_app:model_detail", args=["chgnet-0.3.0"])).content.decode()
+    html = owner_client.get(reverse("models_app:model_detail", args=["chgnet-0-3-0"])).content.decode()
     assert "CHGNet" in html and "<code>model_name=0.3.0</code>" in html
     assert "nodes must report <code>chgnet</code>" in html and "requirements/models/chgnet.txt" in html
-    assert builtin_models["chgnet-0.3.0"].sha256 in html
+    assert builtin_models["chgnet-0-3-0"].sha256 in html
     assert "No enabled node reports the CHGNet family" in html
-    assert "No benchmark runs with chgnet-0.3.0 yet" in html
+    assert "No benchmark runs with chgnet-0-3-0 yet" in html
     assert owner_client.get(reverse("models_app:model_detail", args=["nope"])).status_code == 404
 
 

@@ -94,3 +94,13 @@ def test_the_batch_endpoint_is_in_the_openapi_schema(api):
     schema = api.get("/api/v1/schema/?format=json").json()
     post = schema["paths"]["/api/v1/tasks/batch/"]["post"]
     assert "201" in post["responses"] and "requestBody" in post
+
+
+def test_any_json_in_an_item_is_a_400_naming_the_field(api, cu_structure):
+    """The fuzzer's find: a structure or model given as an object or a list was a 500."""
+    items = [item(cu_structure), {"kind": "single_point", "structure": {"id": 1}, "model": ["emt"]}]
+    response = api.post(URL, {"tasks": items}, format="json")
+    assert response.status_code == 400, response.content
+    report = response.json()["details"]["tasks"]
+    assert [r["index"] for r in report] == [1] and {"structure", "model"} <= set(report[0]["errors"])
+    assert not Task.objects.exists()
