@@ -69,6 +69,7 @@ def test_an_unknown_engine_is_refused_naming_the_field():
 
 
 @pytest.mark.slow
+@pytest.mark.physics
 def test_sevennet_cv300_batched_within_half_a_percent(sevennet, tmp_path):
     (sas,) = main_set("SAS_primitive")  # 48 atoms, 21 displaced cells as given (36 after the short relax)
     params = validate_params("heat_capacity", {"relax_fmax": 0.1, "relax_steps": 3, "mesh_length": 20})
@@ -79,6 +80,7 @@ def test_sevennet_cv300_batched_within_half_a_percent(sevennet, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.physics
 def test_sevennet_b0_batched_within_one_percent(sevennet, tmp_path):
     (sas,) = main_set("SAS_primitive")
     params = validate_params("bulk_modulus", {"relax_fmax": 0.1, "relax_steps": 3, "npoints": 5, "point_fmax": 0.05,

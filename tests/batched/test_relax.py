@@ -64,6 +64,7 @@ def test_a_structure_the_guard_rejects_stops_alone(tiny_mace_calc):
 
 
 @pytest.mark.slow
+@pytest.mark.physics
 def test_sevennet_relaxed_volumes_agree_within_a_tenth_of_a_percent(sevennet):
     structures = main_set("calf", "SAS_primitive")
     relaxed = [a.copy() for a in structures]
