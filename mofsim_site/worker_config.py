@@ -7,6 +7,7 @@
 | ``MOFSIM_NODE_CACHE_DIR`` | where such a node keeps downloaded inputs (default ``WORKDIR``) |
 | ``MOFSIM_DEVICE`` | force ``cpu``/``cuda`` (default: CUDA when present) |
 | ``MOFSIM_FAMILIES`` | comma-separated model families this worker offers (default: all it can import) |
+| ``MOFSIM_MODEL_CACHE_SIZE`` | models a worker keeps loaded; the least recently used is unloaded past it (default 4) |
 
 Read at each call, not at import: the launcher starts each worker with its own values, and tests
 switch a process between roles. A remote node without its credentials fails with one error
@@ -34,6 +35,7 @@ class WorkerConfig:
     cache_dir: Path
     device: str
     families: frozenset[str] | None = None  # None: every family the environment imports
+    model_cache_size: int = 4
 
     @property
     def is_node(self) -> bool:
@@ -59,7 +61,20 @@ def worker_config() -> WorkerConfig:
         cache_dir=Path(env.get("MOFSIM_NODE_CACHE_DIR") or settings.WORKDIR).resolve(),
         device=env.get("MOFSIM_DEVICE", "").strip().lower(),
         families=_families(env.get("MOFSIM_FAMILIES", "")),
+        model_cache_size=_positive_int("MOFSIM_MODEL_CACHE_SIZE", env.get("MOFSIM_MODEL_CACHE_SIZE", ""), 4),
     )
+
+
+def _positive_int(name: str, value: str, default: int) -> int:
+    if not value.strip():
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise WorkerConfigError(f"{name} must be a positive integer, got {value!r}")
+    return number
 
 
 def _families(value: str) -> frozenset[str] | None:
