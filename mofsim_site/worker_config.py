@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
+from mofsim_site.env import env_int
 from mofsim_site.executors import ExecutorError
 
 
@@ -61,19 +63,18 @@ def worker_config() -> WorkerConfig:
         cache_dir=Path(env.get("MOFSIM_NODE_CACHE_DIR") or settings.WORKDIR).resolve(),
         device=env.get("MOFSIM_DEVICE", "").strip().lower(),
         families=_families(env.get("MOFSIM_FAMILIES", "")),
-        model_cache_size=_positive_int("MOFSIM_MODEL_CACHE_SIZE", env.get("MOFSIM_MODEL_CACHE_SIZE", ""), 4),
+        model_cache_size=_positive_int("MOFSIM_MODEL_CACHE_SIZE", 4),
     )
 
 
-def _positive_int(name: str, value: str, default: int) -> int:
-    if not value.strip():
-        return default
+def _positive_int(name: str, default: int) -> int:
+    """The settings' own integer reader (``mofsim_site.env``), failing as a worker config error."""
     try:
-        number = int(value)
-    except ValueError:
-        number = 0
+        number = env_int(name, default)
+    except ImproperlyConfigured as exc:
+        raise WorkerConfigError(str(exc)) from exc
     if number < 1:
-        raise WorkerConfigError(f"{name} must be a positive integer, got {value!r}")
+        raise WorkerConfigError(f"{name} must be a positive integer, got {number}")
     return number
 
 
