@@ -94,13 +94,18 @@ list_updates = ListCoalescer(LIST_FLUSH_S)
 atexit.register(list_updates.flush)  # a command's last updates still go out
 
 
-def status_changed(task, previous: str, line=None) -> None:
-    """Push the task page's live fragment (status, progress, outcome, the transition's log line)
+def status_changed(task, previous: str, lines=(), push_page: bool = True) -> None:
+    """Push the task page's live fragment (status, progress, outcome, the transition's log lines)
     to the task group at once and the list row, coalesced, to the owner's and staff's list
-    groups; then tell the subscribers (``tasks_app.signals.task_status_changed``)."""
+    groups; then tell the subscribers (``tasks_app.signals.task_status_changed``).
+
+    ``push_page`` False: subscribers only — a claim that started at once is pushed as RUNNING."""
+    if not push_page:
+        _notify(task, previous)
+        return
     payload = {"task_id": str(task.id), "status": task.status, "previous": previous}
     try:
-        html = render_to_string("tasks_app/partials/_task_live.html", {"task": task, "lines": [line] if line else []})
+        html = render_to_string("tasks_app/partials/_task_live.html", {"task": task, "lines": list(lines)})
         task.structure, task.model  # noqa: B018 - loaded here (usually cached), not in the timer thread
     except Exception:  # noqa: BLE001 - rendering must not break the state change either
         logger.warning("rendering the push for task %s failed", task.id, exc_info=True)

@@ -1,6 +1,6 @@
 """Running one claimed task inside a worker process (the Django side of an executor run).
 
-``execute_task`` runs one *attempt* under its lease (``tasks_app.state.Lease``): a
+``execute_task`` runs one *attempt* under its lease (``tasks_app.state.Lease``): the process's
 ``LeaseKeeper`` thread renews the lease and notices cancel or fail-over, the ``TaskReporter``
 writes log lines, progress and metric points in small fenced batches (only while the attempt
 holds the task), every force call of the calculator checks the keeper's flag and the time limit
@@ -35,7 +35,7 @@ from tasks_app import events
 from tasks_app.archive import archive_files, record
 from tasks_app.choices import TaskStatus
 from tasks_app.inputs import ensure_local_model, ensure_local_structure
-from tasks_app.leases import LeaseKeeper, drop_connection
+from tasks_app.leases import Holding, drop_connection, held
 from tasks_app.models import Task, TaskLogLine, TaskMetricPoint
 from tasks_app.params import run_params
 from tasks_app.state import HELD, IllegalTransition, Lease, LeaseLost, forget, keep, transition
@@ -67,11 +67,11 @@ class TaskReporter(Reporter):
 
     PERSIST_EVERY_S = 1.0
 
-    def __init__(self, task: Task, workdir: Path, lease: Lease | None = None, keeper: LeaseKeeper | None = None):
+    def __init__(self, task: Task, workdir: Path, lease: Lease | None = None, holding: Holding | None = None):
         super().__init__(workdir, logging.getLogger(f"mofsim.task.{str(task.pk)[:8]}"))
         self.task = task
         self.lease = lease or Lease.of(task)
-        self.keeper = keeper
+        self.holding = holding
         self._last_persist = time.monotonic()  # the first second's lines go out together
         self._pending_lines: list[TaskLogLine] = []
         self._pending_points: list[dict] = []
@@ -81,7 +81,7 @@ class TaskReporter(Reporter):
 
     def check(self) -> None:
         """Stop computing if the task was cancelled, the attempt lost its lease, or time ran out."""
-        lost = self.keeper.lost if self.keeper is not None else None
+        lost = self.holding.lost if self.holding is not None else None
         if lost == "cancelled":
             raise TaskCancelled()
         if lost:
@@ -255,24 +255,22 @@ def load_structure(task: Task):
 
 
 def execute_task(task: Task, device: str | None = None) -> Task:
-    """Run the attempt that just claimed ``task`` (ASSIGNED). Task failures become states, never raise."""
+    """Run the attempt that just claimed ``task`` — ASSIGNED, or already RUNNING when its claim
+    started it (``transition(..., start=...)``). Task failures become states, never raise."""
     device = device or pick_device()
     lease = Lease.of(task)
-    keeper = LeaseKeeper(lease)
-    keeper.start()
-    try:
-        try:
-            transition(task, S.RUNNING, only_from=S.ASSIGNED, lease=lease, message=f"on {device}")
-        except IllegalTransition:
-            return _refresh(task)  # cancelled or failed over between claim and start
-        reporter = TaskReporter(task, artifacts_dir(task), lease, keeper)
+    with held(lease) as holding:
+        if task.status == S.ASSIGNED:
+            try:
+                transition(task, S.RUNNING, only_from=S.ASSIGNED, lease=lease, message=f"on {device}")
+            except IllegalTransition:
+                return _refresh(task)  # cancelled or failed over between claim and start
+        reporter = TaskReporter(task, artifacts_dir(task), lease, holding)
         try:
             outcome = _compute(task, reporter, device)
             recorded = _finish(task, lease, reporter, *outcome)
         finally:
             reporter.close()
-    finally:
-        keeper.stop()
     return task if recorded else _refresh(task)  # recorded: the instance is what was written
 
 
