@@ -10,6 +10,7 @@ connection, and left to the lease reaper if even that fails. Files go to the att
 folder, so two attempts never mix theirs.
 """
 
+import hashlib
 import json
 import logging
 import math
@@ -76,8 +77,10 @@ class TaskReporter(Reporter):
         self._pending_lines: list[TaskLogLine] = []
         self._pending_points: list[dict] = []
         self._deadline = time.monotonic() + task.time_limit_s if task.time_limit_s else None
-        (settings.WORKDIR / "logs").mkdir(parents=True, exist_ok=True)
-        self._log_file = open(settings.WORKDIR / "logs" / f"{task.pk}.log", "a")  # noqa: SIM115
+        # The attempt's log file is its task.log artifact, hashed as it is written (not copied
+        # and read back at the end).
+        self._log_file = open(self.workdir / "task.log", "wb")  # noqa: SIM115
+        self._log_digest = hashlib.sha256()
 
     def check(self) -> None:
         """Stop computing if the task was cancelled, the attempt lost its lease, or time ran out."""
@@ -91,8 +94,10 @@ class TaskReporter(Reporter):
 
     def log(self, message: str, level: str = "INFO") -> None:
         super().log(message, level)
-        self._log_file.write(f"{timezone.now().isoformat()} {level} {message}\n")
+        data = f"{timezone.now().isoformat()} {level} {message}\n".encode()
+        self._log_file.write(data)
         self._log_file.flush()
+        self._log_digest.update(data)
         self._pending_lines.append(TaskLogLine(task_id=self.task.pk, level=level, source="executor", message=message))
         if level in ("WARNING", "ERROR") or time.monotonic() - self._last_persist >= self.PERSIST_EVERY_S:
             self.flush(final=True)  # a lost lease stops the executor at its next check, not mid-log
@@ -153,6 +158,10 @@ class TaskReporter(Reporter):
 
             transaction.on_commit(lambda: events.log_lines(self.task.pk, created))
         return state
+
+    def log_sha256(self) -> str:
+        """The hash of task.log as written so far."""
+        return self._log_digest.hexdigest()
 
     def close(self) -> None:
         self._log_file.close()
@@ -335,7 +344,7 @@ def _finish(task: Task, lease: Lease, reporter: TaskReporter, target: str | None
     try:
         if target is None:  # stopped (cancelled, lease lost): only its last lines are kept
             with_fresh_connection(lambda: reporter.flush(final=True))
-        stored = archive_files(task, lease, _write_files(task, reporter, fields.get("result")))
+        stored = archive_files(task, lease, reporter.workdir, _write_files(reporter, fields.get("result")))
     except Exception as exc:  # noqa: BLE001 - files we cannot archive must not leave the task RUNNING
         logger.exception("archiving the files of task %s failed", task.pk)
         stored = []
@@ -419,18 +428,25 @@ def json_safe(value):
     return str(value)
 
 
-def _write_files(task: Task, reporter: TaskReporter, result: dict | None) -> Path:
+def _write_files(reporter: TaskReporter, result: dict | None) -> dict[str, str]:
+    """Write the platform's files into the attempt's folder, each once, hashed from memory;
+    returns their hashes by name (task.log was hashed as it was written), so archiving reads
+    back only what the executor wrote."""
     # The progress series is metrics.json, unless the executor wrote its own metrics.json (a
     # training job's per-fold metrics): then the series goes to series.json.
     metrics = reporter.workdir / "metrics.json"
-    series = reporter.workdir / ("series.json" if metrics.exists() else "metrics.json")
-    series.write_text(json.dumps(reporter.points))
+    series = "series.json" if metrics.exists() else "metrics.json"
+    hashes = {series: _write_hashed(reporter.workdir / series, json.dumps(reporter.points).encode())}
     if result is not None:
-        (reporter.workdir / "result.json").write_text(json.dumps(result, indent=2, default=str))
-    log_path = settings.WORKDIR / "logs" / f"{task.pk}.log"
-    if log_path.exists():
-        (reporter.workdir / "task.log").write_bytes(log_path.read_bytes())
-    return reporter.workdir
+        data = json.dumps(result, indent=2, default=str).encode()
+        hashes["result.json"] = _write_hashed(reporter.workdir / "result.json", data)
+    hashes["task.log"] = reporter.log_sha256()
+    return hashes
+
+
+def _write_hashed(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def _refresh(task: Task) -> Task:
