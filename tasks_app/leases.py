@@ -4,9 +4,9 @@ A claim gives the attempt a fencing token and an expiry (``tasks_app.state``). W
 runs, the process's ``LeaseKeeper`` thread (one per worker process, renewing every lease the
 process holds; independent of the thread doing the computing, so a long model load or a C-level
 force call cannot starve it) pushes the expiry forward and notices at once when the row says the
-task was cancelled or handed to another attempt. An attempt whose
-lease expired (its process was killed, stopped, lost its database, or is orphaned) is failed
-over by ``expire_leases``, however healthy the node name's heartbeat looks.
+task was cancelled or handed to another attempt. An attempt whose lease expired (its process was
+killed, stopped, lost its database, or is orphaned) is failed over by ``expire_leases``, however
+healthy the node name's heartbeat looks.
 """
 
 import logging
@@ -125,7 +125,6 @@ class LeaseKeeper(threading.Thread):
         super().__init__(name="mofsim-lease-keeper", daemon=True)
         self._lock = threading.Lock()
         self._held: dict[int, Holding] = {}
-        self._stopping = threading.Event()
 
     def hold(self, lease: Lease) -> Holding:
         holding = Holding(lease)
@@ -139,11 +138,9 @@ class LeaseKeeper(threading.Thread):
             self._held.pop(id(holding), None)
 
     def run(self) -> None:
-        try:
-            while not self._stopping.wait(settings.TASK_LEASE_POLL_S):
-                self.tick()
-        finally:
-            connection.close()
+        while True:  # a daemon: it ends with its process
+            time.sleep(settings.TASK_LEASE_POLL_S)
+            self.tick()
 
     def tick(self) -> None:
         with self._lock:
@@ -161,9 +158,6 @@ class LeaseKeeper(threading.Thread):
             if state not in ("held", "unseen"):
                 holding.lost = state
                 self.release(holding)
-
-    def stop(self) -> None:
-        self._stopping.set()
 
 
 _keeper: dict[str, LeaseKeeper] = {}

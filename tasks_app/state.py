@@ -123,7 +123,8 @@ def _write(
         started = TaskLogLine(task_id=task.pk, level=level, source="platform", message=text)
     TaskLogLine.objects.bulk_create([*lines, line, *([started] if started else [])])
     _apply(task, row, updates)
-    _record_attempt(task, previous, row.attempts, target, now, message or fields.get("error", ""), started=started)
+    why = message or fields.get("error", "")
+    _record_attempt(task, previous, row.attempts, target, now, why, started=started is not None)
     snapshot = copy.copy(task)  # later transitions in this transaction must not change what we emit
     if started is None:
         transaction.on_commit(lambda: events.status_changed(snapshot, previous or "", [line]))
@@ -225,7 +226,7 @@ def create_queued(tasks: list[Task], now=None) -> list[Task]:
 
 
 def _record_attempt(task: Task, previous: str | None, previous_attempt: int | None, target: str, now, why: str,
-                    started=None):  # fmt: skip
+                    started: bool = False):  # fmt: skip
     """Keep the attempt history (TaskAttempt rows) in step with the transition just made
     (``started``: a claim whose attempt starts at once; its row is born started).
 
