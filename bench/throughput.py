@@ -184,7 +184,7 @@ def raw_rate(broker, n) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def mofsim_rate(user, structure, model, n) -> tuple[float, str]:
+def mofsim_rate(user, structure, model, n) -> tuple[float, str, dict]:
     t0 = time.perf_counter()
     ids, how = submit_batch(user, structure, model, n)
     done = Task.objects.filter(pk__in=ids, status__in=["COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"])
@@ -193,7 +193,23 @@ def mofsim_rate(user, structure, model, n) -> tuple[float, str]:
     elapsed = time.perf_counter() - t0
     failed = Task.objects.filter(pk__in=ids).exclude(status="COMPLETED").count()
     assert not failed, f"{failed} task(s) did not complete"
-    return n / elapsed, how
+    return n / elapsed, how, where_time_goes(ids)
+
+
+def where_time_goes(ids) -> dict:
+    """Medians (ms) from the tasks' own timestamps: claim → RUNNING, RUNNING → final state (the
+    run, its files and its final transaction), and one task's final state → the next claim (its
+    on-commit hooks, the ack, the broker poll, the claim's ranking)."""
+    from statistics import median
+
+    rows = list(Task.objects.filter(pk__in=ids).order_by("assigned_at")
+                .values_list("assigned_at", "started_at", "finished_at"))  # fmt: skip
+    ms = lambda a, b: (b - a).total_seconds() * 1000  # noqa: E731
+    return {
+        "claim_to_running": median(ms(a, s) for a, s, _ in rows),
+        "running_to_final": median(ms(s, f) for _, s, f in rows),
+        "final_to_next_claim": median(ms(rows[i][2], rows[i + 1][0]) for i in range(len(rows) - 1)),
+    }
 
 
 def wait_for_worker(broker, user, structure, model, proc, timeout=300.0):
@@ -221,7 +237,7 @@ def main():
     try:
         wait_for_worker(broker, user, structure, model, proc)
         raw = raw_rate(broker, ARGS.raw)
-        mofsim, how = mofsim_rate(user, structure, model, ARGS.tasks)
+        mofsim, how, medians = mofsim_rate(user, structure, model, ARGS.tasks)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -240,6 +256,9 @@ def main():
     print(f"{'raw Dramatiq no-op, tasks/s':<50}{raw:>12.1f}  ({ARGS.raw} messages)")
     print(f"{'mofsim near-no-op end to end, tasks/s':<50}{mofsim:>12.1f}  >= 50  ({ARGS.tasks} tasks; {how})")
     print(f"{'ratio mofsim / raw':<50}{mofsim / raw:>12.3f}  >= 0.6")
+    print(f"{'median ms: claim → RUNNING':<50}{medians['claim_to_running']:>12.1f}")
+    print(f"{'median ms: RUNNING → COMPLETED':<50}{medians['running_to_final']:>12.1f}")
+    print(f"{'median ms: COMPLETED → next claim':<50}{medians['final_to_next_claim']:>12.1f}")
 
 
 if __name__ == "__main__":

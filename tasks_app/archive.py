@@ -87,8 +87,11 @@ def store_file(task, path: Path, name: str | None = None, sha256: str | None = N
     return artifact
 
 
-def archive_files(task, lease, workdir: Path) -> list[StoredFile]:
+def archive_files(task, lease, workdir: Path, hashes: dict[str, str] | None = None) -> list[StoredFile]:
     """Store every file of the attempt's ``workdir``; returns what ``record`` should register.
+
+    ``hashes``: the SHA-256 of files the caller wrote and hashed from memory, by name (only the
+    others are read back to hash). On local storage the folder is the files' final place: no copy.
 
     On a node on another machine (``MOFSIM_SERVER_URL`` set) with the server's storage on its
     own disk, the files go to the server through the node-authenticated artifact upload API,
@@ -101,7 +104,8 @@ def archive_files(task, lease, workdir: Path) -> list[StoredFile]:
         for path in files:
             upload_artifact(config.server_url, task.pk, name, token, path, lease_token=str(lease.token))
         return []
-    return [put_file(task.pk, lease.attempt, path) for path in files]
+    known = hashes or {}
+    return [put_file(task.pk, lease.attempt, path, sha256=known.get(path.name)) for path in files]
 
 
 def artifact_response(task, name: str) -> FileResponse:

@@ -11,7 +11,9 @@ while the list groups — the owner's and the staff-wide one, which every transi
 submit would otherwise flood — get coalesced updates: the latest row of each task, at most one
 message per group every ``LIST_FLUSH_S``, carrying at most ``LIST_MAX_ROWS`` rows (the newest:
 a 1000-task batch does not render 1000 rows; the page's first page holds fewer). New tasks go the
-same way, so an open task list shows them as they are submitted.
+same way, so an open task list shows them as they are submitted. Nothing is rendered for a group
+no page has joined (``mofsim_site.push.listened``): a worker running thousands of short tasks
+nobody watches renders none of their fragments.
 """
 
 import atexit
@@ -23,7 +25,7 @@ import threading
 from django.db import connections
 from django.template.loader import render_to_string
 
-from mofsim_site.push import push
+from mofsim_site.push import listened, push
 from tasks_app.models import Task
 from tasks_app.signals import task_status_changed
 
@@ -72,8 +74,11 @@ class ListCoalescer:
             rows, self._rows, self._timer = self._rows, {}, None
         html: dict[str, str] = {}
         messages = []
+        open_lists = listened(list(rows))
         try:
             for group, by_task in rows.items():
+                if group not in open_lists:
+                    continue  # no list page open for this group: nothing to render
                 by_task = dict(list(by_task.items())[-LIST_MAX_ROWS:])
                 for task_id, task in by_task.items():
                     if task_id not in html:
@@ -94,32 +99,46 @@ list_updates = ListCoalescer(LIST_FLUSH_S)
 atexit.register(list_updates.flush)  # a command's last updates still go out
 
 
-def status_changed(task, previous: str, line=None) -> None:
-    """Push the task page's live fragment (status, progress, outcome, the transition's log line)
+def status_changed(task, previous: str, lines=(), push_page: bool = True) -> None:
+    """Push the task page's live fragment (status, progress, outcome, the transition's log lines)
     to the task group at once and the list row, coalesced, to the owner's and staff's list
-    groups; then tell the subscribers (``tasks_app.signals.task_status_changed``)."""
+    groups; then tell the subscribers (``tasks_app.signals.task_status_changed``).
+
+    The fragment is rendered only when a page of the task is open (``listened``: a push to an
+    empty group goes nowhere). ``push_page`` False: subscribers only — a claim that started at
+    once is pushed as RUNNING."""
+    if push_page:
+        if listened([task_group(task.id)]):
+            _push_live(task, previous, lines)
+        _queue_row(task)
+    _notify(task, previous)
+
+
+def _push_live(task, previous: str, lines) -> None:
     payload = {"task_id": str(task.id), "status": task.status, "previous": previous}
     try:
-        html = render_to_string("tasks_app/partials/_task_live.html", {"task": task, "lines": [line] if line else []})
-        task.structure, task.model  # noqa: B018 - loaded here (usually cached), not in the timer thread
+        html = render_to_string("tasks_app/partials/_task_live.html", {"task": task, "lines": list(lines)})
     except Exception:  # noqa: BLE001 - rendering must not break the state change either
         logger.warning("rendering the push for task %s failed", task.id, exc_info=True)
     else:
         push([(task_group(task.id), {"type": "task.event", "event": "status", "data": payload, "html": html})])
+
+
+def _queue_row(task) -> None:
+    """Join the coalesced list updates (rendered by the timer only for a list page that is open)."""
+    try:
+        task.structure, task.model  # noqa: B018 - loaded here (usually cached), not in the timer thread
+    except Exception:  # noqa: BLE001 - a list refresh must never break a state change or a submit
+        logger.warning("loading the list row of task %s failed", task.id, exc_info=True)
+    else:
         list_updates.add([user_tasks_group(task.owner_id), STAFF_TASKS_GROUP], task)
-    _notify(task, previous)
 
 
 def tasks_created(tasks) -> None:
     """New QUEUED tasks (one submit or a batch): their rows join the coalesced list updates (an
     open list page inserts them), then the subscribers hear."""
     for task in tasks:
-        try:
-            task.structure, task.model  # noqa: B018 - loaded here (the submitter passed them), not in the timer
-        except Exception:  # noqa: BLE001 - a list refresh must never break a submit
-            logger.warning("loading the list row of task %s failed", task.id, exc_info=True)
-        else:
-            list_updates.add([user_tasks_group(task.owner_id), STAFF_TASKS_GROUP], task)
+        _queue_row(task)
         _notify(task, "PENDING")
 
 
@@ -131,7 +150,7 @@ def _notify(task, previous: str) -> None:
 
 def log_lines(task_id, lines) -> None:
     """Push lines written together as one message (one OOB fragment per line)."""
-    if not lines:
+    if not lines or not listened([task_group(task_id)]):
         return
     html = "".join(render_to_string("tasks_app/partials/_log_line.html", {"line": line, "oob": True}) for line in lines)
     data = [
@@ -142,6 +161,8 @@ def log_lines(task_id, lines) -> None:
 
 
 def progress(task, point: dict | None) -> None:
+    if not listened([task_group(task.id)]):
+        return
     point_json = (
         json.dumps({"step": point["step"], "data": {k: v for k, v in point.items() if k != "step"}}) if point else ""
     )

@@ -1,21 +1,24 @@
 """Per-attempt leases: renewal by the running worker, expiry and release by housekeeping.
 
 A claim gives the attempt a fencing token and an expiry (``tasks_app.state``). While the attempt
-runs, its ``LeaseKeeper`` thread — independent of the thread doing the computing, so a long
-model load or a C-level force call cannot starve it — pushes the expiry forward and notices at
-once when the row says the task was cancelled or handed to another attempt. An attempt whose
-lease expired (its process was killed, stopped, lost its database, or is orphaned) is failed
-over by ``expire_leases``, however healthy the node name's heartbeat looks.
+runs, the process's ``LeaseKeeper`` thread (one per worker process, renewing every lease the
+process holds; independent of the thread doing the computing, so a long model load or a C-level
+force call cannot starve it) pushes the expiry forward and notices at once when the row says the
+task was cancelled or handed to another attempt. An attempt whose lease expired (its process was
+killed, stopped, lost its database, or is orphaned) is failed over by ``expire_leases``, however
+healthy the node name's heartbeat looks.
 """
 
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from tasks_app.choices import TaskStatus
@@ -94,41 +97,92 @@ def release_node_tasks(node, why: str) -> int:
     return fail_over_all(list(Task.objects.filter(node=node, status__in=HELD)), why)
 
 
-class LeaseKeeper(threading.Thread):
-    """Renews one attempt's lease every TASK_LEASE_POLL_S and raises a flag when it is gone.
+class Holding:
+    """One attempt's entry in the process's lease keeper.
 
     ``lost`` is None while the attempt holds the task, else ``"cancelled"`` or ``"lost"``; the
     computing thread reads it at every force call and progress report (``TaskReporter.check``),
-    so it stops within one step. A database error is retried with a fresh connection on the next
-    poll: the lease's TTL, not one failed query, decides when the attempt is given up.
+    so it stops within one step."""
+
+    def __init__(self, lease: Lease):
+        self.lease = lease
+        self.lost: str | None = None
+
+
+class LeaseKeeper(threading.Thread):
+    """The worker process's one lease keeper: renews every lease the process holds.
+
+    One long-lived thread per process, not one per attempt: starting a thread and opening a
+    database connection for every attempt cost a near-no-op task a good part of its time
+    (issue 12). Each tick (every TASK_LEASE_POLL_S, read at every tick so a changed setting
+    applies) renews each held lease and raises its ``Holding.lost`` flag when the row says it is
+    gone. A database error is retried with a fresh connection on the next tick: the lease's TTL,
+    not one failed query, decides when an attempt is given up. With nothing held the thread
+    closes its connection, so an idle worker keeps none open.
     """
 
-    def __init__(self, lease: Lease, poll_s: float | None = None):
-        super().__init__(name=f"mofsim-lease-{str(lease.task_id)[:8]}", daemon=True)
-        self.lease = lease
-        self.poll_s = settings.TASK_LEASE_POLL_S if poll_s is None else poll_s
-        self.lost: str | None = None
-        self._stopping = threading.Event()
+    def __init__(self):
+        super().__init__(name="mofsim-lease-keeper", daemon=True)
+        self._lock = threading.Lock()
+        self._held: dict[int, Holding] = {}
+
+    def hold(self, lease: Lease) -> Holding:
+        holding = Holding(lease)
+        with self._lock:
+            self._held[id(holding)] = holding
+        return holding
+
+    def release(self, holding: Holding) -> None:
+        """Stop renewing ``holding``'s lease (its attempt ended, or is ending)."""
+        with self._lock:
+            self._held.pop(id(holding), None)
 
     def run(self) -> None:
-        try:
-            while not self._stopping.wait(self.poll_s):
-                try:
-                    state = renew(self.lease)
-                except DatabaseError:
-                    logger.warning("lease renewal for task %s failed; retrying", self.lease.task_id, exc_info=True)
-                    drop_connection()
-                    continue
-                if state not in ("held", "unseen"):
-                    self.lost = state
-                    return
-        finally:
-            connection.close()
+        while True:  # a daemon: it ends with its process
+            time.sleep(settings.TASK_LEASE_POLL_S)
+            self.tick()
 
-    def stop(self) -> None:
-        self._stopping.set()
-        if self.is_alive() and threading.current_thread() is not self:
-            self.join(timeout=max(5.0, 2 * self.poll_s))
+    def tick(self) -> None:
+        with self._lock:
+            held = list(self._held.values())
+        if not held:
+            connection.close()  # idle: keep no connection open (and none in a test database's way)
+            return
+        for holding in held:
+            try:
+                state = renew(holding.lease)
+            except Exception:  # noqa: BLE001 - a database error (or a dropped connection) must not end the keeper
+                logger.warning("lease renewal for task %s failed; retrying", holding.lease.task_id, exc_info=True)
+                drop_connection()
+                return
+            if state not in ("held", "unseen"):
+                holding.lost = state
+                self.release(holding)
+
+
+_keeper: dict[str, LeaseKeeper] = {}
+_keeper_lock = threading.Lock()
+
+
+def keeper() -> LeaseKeeper:
+    """This process's lease keeper, started on first use (and again in a forked child)."""
+    with _keeper_lock:
+        current = _keeper.get("thread")
+        if current is None or not current.is_alive():
+            current = _keeper["thread"] = LeaseKeeper()
+            current.start()
+        return current
+
+
+@contextmanager
+def held(lease: Lease) -> Iterator[Holding]:
+    """Have the process's keeper renew ``lease`` for the duration of the block."""
+    own = keeper()
+    holding = own.hold(lease)
+    try:
+        yield holding
+    finally:
+        own.release(holding)
 
 
 def drop_connection() -> None:

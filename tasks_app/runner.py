@@ -1,6 +1,6 @@
 """Running one claimed task inside a worker process (the Django side of an executor run).
 
-``execute_task`` runs one *attempt* under its lease (``tasks_app.state.Lease``): a
+``execute_task`` runs one *attempt* under its lease (``tasks_app.state.Lease``): the process's
 ``LeaseKeeper`` thread renews the lease and notices cancel or fail-over, the ``TaskReporter``
 writes log lines, progress and metric points in small fenced batches (only while the attempt
 holds the task), every force call of the calculator checks the keeper's flag and the time limit
@@ -10,6 +10,7 @@ connection, and left to the lease reaper if even that fails. Files go to the att
 folder, so two attempts never mix theirs.
 """
 
+import hashlib
 import json
 import logging
 import math
@@ -35,7 +36,7 @@ from tasks_app import events
 from tasks_app.archive import archive_files, record
 from tasks_app.choices import TaskStatus
 from tasks_app.inputs import ensure_local_model, ensure_local_structure
-from tasks_app.leases import LeaseKeeper, drop_connection
+from tasks_app.leases import Holding, drop_connection, held
 from tasks_app.models import Task, TaskLogLine, TaskMetricPoint
 from tasks_app.params import run_params
 from tasks_app.state import HELD, IllegalTransition, Lease, LeaseLost, forget, keep, transition
@@ -67,21 +68,23 @@ class TaskReporter(Reporter):
 
     PERSIST_EVERY_S = 1.0
 
-    def __init__(self, task: Task, workdir: Path, lease: Lease | None = None, keeper: LeaseKeeper | None = None):
+    def __init__(self, task: Task, workdir: Path, lease: Lease | None = None, holding: Holding | None = None):
         super().__init__(workdir, logging.getLogger(f"mofsim.task.{str(task.pk)[:8]}"))
         self.task = task
         self.lease = lease or Lease.of(task)
-        self.keeper = keeper
+        self.holding = holding
         self._last_persist = time.monotonic()  # the first second's lines go out together
         self._pending_lines: list[TaskLogLine] = []
         self._pending_points: list[dict] = []
         self._deadline = time.monotonic() + task.time_limit_s if task.time_limit_s else None
-        (settings.WORKDIR / "logs").mkdir(parents=True, exist_ok=True)
-        self._log_file = open(settings.WORKDIR / "logs" / f"{task.pk}.log", "a")  # noqa: SIM115
+        # The attempt's log file is its task.log artifact, hashed as it is written (not copied
+        # and read back at the end).
+        self._log_file = open(self.workdir / "task.log", "wb")  # noqa: SIM115
+        self._log_digest = hashlib.sha256()
 
     def check(self) -> None:
         """Stop computing if the task was cancelled, the attempt lost its lease, or time ran out."""
-        lost = self.keeper.lost if self.keeper is not None else None
+        lost = self.holding.lost if self.holding is not None else None
         if lost == "cancelled":
             raise TaskCancelled()
         if lost:
@@ -91,8 +94,10 @@ class TaskReporter(Reporter):
 
     def log(self, message: str, level: str = "INFO") -> None:
         super().log(message, level)
-        self._log_file.write(f"{timezone.now().isoformat()} {level} {message}\n")
+        data = f"{timezone.now().isoformat()} {level} {message}\n".encode()
+        self._log_file.write(data)
         self._log_file.flush()
+        self._log_digest.update(data)
         self._pending_lines.append(TaskLogLine(task_id=self.task.pk, level=level, source="executor", message=message))
         if level in ("WARNING", "ERROR") or time.monotonic() - self._last_persist >= self.PERSIST_EVERY_S:
             self.flush(final=True)  # a lost lease stops the executor at its next check, not mid-log
@@ -153,6 +158,10 @@ class TaskReporter(Reporter):
 
             transaction.on_commit(lambda: events.log_lines(self.task.pk, created))
         return state
+
+    def log_sha256(self) -> str:
+        """The hash of task.log as written so far."""
+        return self._log_digest.hexdigest()
 
     def close(self) -> None:
         self._log_file.close()
@@ -255,24 +264,22 @@ def load_structure(task: Task):
 
 
 def execute_task(task: Task, device: str | None = None) -> Task:
-    """Run the attempt that just claimed ``task`` (ASSIGNED). Task failures become states, never raise."""
+    """Run the attempt that just claimed ``task`` — ASSIGNED, or already RUNNING when its claim
+    started it (``transition(..., start=...)``). Task failures become states, never raise."""
     device = device or pick_device()
     lease = Lease.of(task)
-    keeper = LeaseKeeper(lease)
-    keeper.start()
-    try:
-        try:
-            transition(task, S.RUNNING, only_from=S.ASSIGNED, lease=lease, message=f"on {device}")
-        except IllegalTransition:
-            return _refresh(task)  # cancelled or failed over between claim and start
-        reporter = TaskReporter(task, artifacts_dir(task), lease, keeper)
+    with held(lease) as holding:
+        if task.status == S.ASSIGNED:
+            try:
+                transition(task, S.RUNNING, only_from=S.ASSIGNED, lease=lease, message=f"on {device}")
+            except IllegalTransition:
+                return _refresh(task)  # cancelled or failed over between claim and start
+        reporter = TaskReporter(task, artifacts_dir(task), lease, holding)
         try:
             outcome = _compute(task, reporter, device)
             recorded = _finish(task, lease, reporter, *outcome)
         finally:
             reporter.close()
-    finally:
-        keeper.stop()
     return task if recorded else _refresh(task)  # recorded: the instance is what was written
 
 
@@ -337,7 +344,7 @@ def _finish(task: Task, lease: Lease, reporter: TaskReporter, target: str | None
     try:
         if target is None:  # stopped (cancelled, lease lost): only its last lines are kept
             with_fresh_connection(lambda: reporter.flush(final=True))
-        stored = archive_files(task, lease, _write_files(task, reporter, fields.get("result")))
+        stored = archive_files(task, lease, reporter.workdir, _write_files(reporter, fields.get("result")))
     except Exception as exc:  # noqa: BLE001 - files we cannot archive must not leave the task RUNNING
         logger.exception("archiving the files of task %s failed", task.pk)
         stored = []
@@ -421,18 +428,25 @@ def json_safe(value):
     return str(value)
 
 
-def _write_files(task: Task, reporter: TaskReporter, result: dict | None) -> Path:
+def _write_files(reporter: TaskReporter, result: dict | None) -> dict[str, str]:
+    """Write the platform's files into the attempt's folder, each once, hashed from memory;
+    returns their hashes by name (task.log was hashed as it was written), so archiving reads
+    back only what the executor wrote."""
     # The progress series is metrics.json, unless the executor wrote its own metrics.json (a
     # training job's per-fold metrics): then the series goes to series.json.
     metrics = reporter.workdir / "metrics.json"
-    series = reporter.workdir / ("series.json" if metrics.exists() else "metrics.json")
-    series.write_text(json.dumps(reporter.points))
+    series = "series.json" if metrics.exists() else "metrics.json"
+    hashes = {series: _write_hashed(reporter.workdir / series, json.dumps(reporter.points).encode())}
     if result is not None:
-        (reporter.workdir / "result.json").write_text(json.dumps(result, indent=2, default=str))
-    log_path = settings.WORKDIR / "logs" / f"{task.pk}.log"
-    if log_path.exists():
-        (reporter.workdir / "task.log").write_bytes(log_path.read_bytes())
-    return reporter.workdir
+        data = json.dumps(result, indent=2, default=str).encode()
+        hashes["result.json"] = _write_hashed(reporter.workdir / "result.json", data)
+    hashes["task.log"] = reporter.log_sha256()
+    return hashes
+
+
+def _write_hashed(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def _refresh(task: Task) -> Task:

@@ -72,18 +72,21 @@ def rank_candidates(loaded_model_ids=(), kinds=None, families=None):
     return [row["id"] for row in head]
 
 
-def claim_next_task(node, loaded_model_ids=(), kinds=None, families=None) -> Task | None:
-    """Atomically take the best QUEUED task for ``node``; None when there is nothing to do."""
+def claim_next_task(node, loaded_model_ids=(), kinds=None, families=None, start: str | None = None) -> Task | None:
+    """Atomically take the best QUEUED task for ``node``; None when there is nothing to do.
+
+    ``start`` (e.g. ``"on cuda:0"``): the claimer runs the task itself at once, so the claim also
+    moves it on to RUNNING in the same transaction (``tasks_app.state.transition``)."""
     if node is not None and not node.enabled:
         return None
     for task_id in rank_candidates(loaded_model_ids, kinds, families):
-        claimed = _claim(task_id, node)
+        claimed = _claim(task_id, node, start)
         if claimed is not None:
             return claimed
     return None
 
 
-def _claim(task_id, node) -> Task | None:
+def _claim(task_id, node, start: str | None = None) -> Task | None:
     """Lock ``task_id`` if it is still QUEUED and nobody else holds it, then assign it.
 
     None when another claimer holds or took the row: the caller tries its next candidate."""
@@ -99,6 +102,7 @@ def _claim(task_id, node) -> Task | None:
                 only_from=S.QUEUED,
                 node=node,
                 message=f"claimed by {node}" if node else "claimed",
+                start=start,
             )
         except IllegalTransition:  # SQLite only: another writer got there between our read and update
             return None

@@ -61,7 +61,7 @@ class LeaseLost(IllegalTransition):
 
 def transition(
     task: Task, target: str, *, only_from=None, lease: Lease | None = None, message: str = "", level: str = "INFO",
-    lines: Sequence[TaskLogLine] = (), **fields,
+    lines: Sequence[TaskLogLine] = (), start: str | None = None, **fields,
 ) -> Task:  # fmt: skip
     """Move ``task`` to ``target`` or raise ``IllegalTransition`` (``LeaseLost`` for a stale lease).
 
@@ -70,11 +70,19 @@ def transition(
     a reporter still held) are inserted with the transition's own line in one statement. The
     passed instance is updated on success.
 
+    ``start`` (a claim only: ``target`` ASSIGNED) says the claimer runs the attempt itself at
+    once: the same UPDATE moves on to RUNNING, so a worker's claim and start are one transaction
+    and one fenced write (issue 12). The task still passes through ASSIGNED by the table: both
+    moves get their log line (``start`` is the second's message) and their event, in order; the
+    attempt row is created already started.
+
     Cost (DESIGN.md rule 11): one locking SELECT of the row (with its structure, model, node and
     callback, so later reads cost nothing), the conditional UPDATE, one INSERT of the log lines
     and one write of the attempt row. Inside a caller's transaction no savepoint is taken: an
     illegal move is detected before anything is written and raised after the block.
     """
+    if start is not None and target != S.ASSIGNED:
+        raise ValueError("start= goes with a claim (target ASSIGNED)")
     allowed = set(sources_of(target))
     if only_from is not None:
         allowed &= {only_from} if isinstance(only_from, str) else set(only_from)
@@ -83,15 +91,22 @@ def transition(
         row = task if _holds(task, only_from, lease) else _locked_row(task.pk)
         refused = _refusal(task.pk, row, allowed, lease, target)
         if refused is None and row is not None:
-            refused = _write(task, row, target, allowed, lease, now, message, level, lines, fields)
+            refused = _write(task, row, target, allowed, lease, now, message, level, lines, fields, start)
     if refused is not None:
         raise refused
     return task
 
 
-def _write(task, row, target, allowed, lease, now, message, level, lines, fields) -> IllegalTransition | None:
-    """The UPDATE, the log lines, the attempt row and the event of a transition found legal."""
-    updates = {"status": target, "updated_at": now, **_implied_fields(row, target, now), **fields}
+def _write(
+    task, row, target, allowed, lease, now, message, level, lines, fields, start=None
+) -> IllegalTransition | None:
+    """The UPDATE, the log lines, the attempt row and the event of a transition found legal
+    (with ``start``: of the claim and the RUNNING move after it, in one UPDATE)."""
+    final = S.RUNNING if start is not None else target
+    implied = _implied_fields(row, target, now)
+    if start is not None:
+        implied.update(_implied_fields(row, S.RUNNING, now))
+    updates = {"status": final, "updated_at": now, **implied, **fields}
     match = Task.objects.filter(pk=task.pk, status__in=allowed)
     if lease is not None:
         match = match.filter(lease_token=lease.token)
@@ -102,11 +117,24 @@ def _write(task, row, target, allowed, lease, now, message, level, lines, fields
     previous = row.status
     text = f"status {previous} → {target}" + (f": {message}" if message else "")
     line = TaskLogLine(task_id=task.pk, level=level, source="platform", message=text)
-    TaskLogLine.objects.bulk_create([*lines, line])
+    started = None
+    if start is not None:
+        text = f"status {target} → {final}" + (f": {start}" if start else "")
+        started = TaskLogLine(task_id=task.pk, level=level, source="platform", message=text)
+    TaskLogLine.objects.bulk_create([*lines, line, *([started] if started else [])])
     _apply(task, row, updates)
-    _record_attempt(task, previous, row.attempts, target, now, message or fields.get("error", ""))
+    why = message or fields.get("error", "")
+    _record_attempt(task, previous, row.attempts, target, now, why, started=started is not None)
     snapshot = copy.copy(task)  # later transitions in this transaction must not change what we emit
-    transaction.on_commit(lambda: events.status_changed(snapshot, previous or "", line))
+    if started is None:
+        transaction.on_commit(lambda: events.status_changed(snapshot, previous or "", [line]))
+        return None
+    # The claim's event as of ASSIGNED goes to the subscribers only; the page gets the RUNNING one
+    # with both lines (one render and push for the two moves).
+    claimed = copy.copy(task)
+    claimed.status, claimed.started_at = S.ASSIGNED, None
+    transaction.on_commit(lambda: events.status_changed(claimed, previous or "", [line], push_page=False))
+    transaction.on_commit(lambda: events.status_changed(snapshot, S.ASSIGNED, [line, started]))
     return None
 
 
@@ -197,8 +225,10 @@ def create_queued(tasks: list[Task], now=None) -> list[Task]:
     return tasks
 
 
-def _record_attempt(task: Task, previous: str | None, previous_attempt: int | None, target: str, now, why: str):
-    """Keep the attempt history (TaskAttempt rows) in step with the transition just made.
+def _record_attempt(task: Task, previous: str | None, previous_attempt: int | None, target: str, now, why: str,
+                    started: bool = False):  # fmt: skip
+    """Keep the attempt history (TaskAttempt rows) in step with the transition just made
+    (``started``: a claim whose attempt starts at once; its row is born started).
 
     The instance also keeps its history (as if prefetched) when it is known without a query — a
     first attempt's, from its claim on — so the pushed fragment renders it without a SELECT."""
@@ -206,8 +236,9 @@ def _record_attempt(task: Task, previous: str | None, previous_attempt: int | No
     if target == S.ASSIGNED:
         node = task.node  # cached by the transition's SELECT or UPDATE: no query
         attempt = TaskAttempt.objects.create(
-            task_id=task.pk, number=task.attempts, node=node, node_name=node.name if node else "", claimed_at=now
-        )
+            task_id=task.pk, number=task.attempts, node=node, node_name=node.name if node else "", claimed_at=now,
+            started_at=now if started else None,
+        )  # fmt: skip
         if task.attempts == 1:
             keep(task, "attempt_history", [attempt])
         else:

@@ -24,11 +24,12 @@ QUEUE = "mofsim"
 def run_next_task(hint_task_id: str) -> None:
     node = worker_context.current_node()  # waits until this worker process has bound its node
     loaded = worker_context.loaded_model_ids(cache.loaded_names())
-    task = claim_next_task(node, loaded_model_ids=loaded, families=worker_context.families())
+    device = worker_context.device()
+    task = claim_next_task(node, loaded_model_ids=loaded, families=worker_context.families(), start=f"on {device}")
     if task is not None:
         worker_context.set_current_lease(Lease.of(task))
         try:
             with bind(task_id=task.pk):  # every record of this attempt carries the task id
-                execute_task(task, device=worker_context.device())
+                execute_task(task, device=device)
         finally:
             worker_context.set_current_lease(None)

@@ -4,10 +4,13 @@ Each item has the shape of ``POST /api/v1/tasks/{type}`` plus its ``kind``. The 
 atomic: any bad item answers 400 with one report per bad item (its index and field errors) and
 creates nothing. The quota (``tasks_app.policy``) counts the whole batch; priority and time
 limits are checked per item as for a single submit. Structures, models and the default model
-are looked up once per request, the rows go in with two INSERTs (``enqueue_tasks``) and the
-wake-ups in one fan-out after commit, so a batch costs a handful of statements, not ~20 a task.
+are looked up once per request, each distinct (kind, params, preset) is validated once, the
+rows go in with two INSERTs (``enqueue_tasks``) and the wake-ups in one fan-out after commit,
+so a batch costs a handful of statements, not ~20 a task.
 """
 
+import copy
+import json
 import uuid
 
 from django.conf import settings
@@ -40,11 +43,24 @@ class TaskBatchItemSerializer(TaskSubmitRequestSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        try:
-            attrs["params"] = validate_params(attrs["kind"], attrs.get("params"), attrs["preset"])
-        except ValidationError as exc:
-            raise ValidationError({"params": exc.detail}) from exc
+        attrs["params"] = self._params(attrs["kind"], attrs.get("params"), attrs["preset"])
         return attrs
+
+    def _params(self, kind: str, params, preset: str) -> dict:
+        """``validate_params`` once per distinct (kind, params, preset) of the request: a campaign's
+        batch repeats a few of them over many structures, and the type's serializer was about
+        half of the request's validation. A bad combination's error is reported for every item
+        that has it; each task gets its own copy of the validated dict."""
+        key = (kind, json.dumps(params, sort_keys=True), preset)
+        seen = self.context.setdefault("validated_params", {})
+        if key not in seen:
+            try:
+                seen[key] = validate_params(kind, params, preset)
+            except ValidationError as exc:
+                seen[key] = ValidationError({"params": exc.detail})
+        if isinstance(seen[key], ValidationError):
+            raise seen[key]
+        return copy.deepcopy(seen[key])
 
 
 class TaskBatchRequestSerializer(serializers.Serializer):

@@ -53,6 +53,29 @@ def test_one_bad_item_creates_nothing_and_every_bad_item_is_reported(api, outsid
     assert not Task.objects.exists()
 
 
+def test_each_distinct_params_is_validated_once_and_reported_for_every_item(api, owner, cu_structure, emt,
+                                                                            monkeypatch):  # fmt: skip
+    from tasks_app.api import batch
+
+    calls = []
+    real = batch.validate_params
+    monkeypatch.setattr(batch, "validate_params", lambda *args: calls.append(args) or real(*args))
+    bad = {"compute_stress": "maybe"}
+    items = [item(cu_structure, params=bad), item(cu_structure), item(cu_structure, params=bad), item(cu_structure)]
+    response = api.post(URL, {"tasks": items}, format="json")
+    assert response.status_code == 400, response.content
+    report = response.json()["details"]["tasks"]
+    assert [r["index"] for r in report] == [0, 2]
+    assert all("compute_stress" in r["errors"]["params"] for r in report)
+    assert len(calls) == 2 and not Task.objects.exists()
+
+    response = api.post(URL, {"tasks": [item(cu_structure, preset="quick")] * 3}, format="json")
+    assert response.status_code == 201, response.content
+    params = [t.params for t in Task.objects.filter(owner=owner)]
+    assert len(params) == 3 and params[0] == params[1] == params[2] and params[0]["compute_stress"] is not None
+    assert len(calls) == 3  # one more distinct (kind, params, preset)
+
+
 @pytest.mark.parametrize(
     "body, message",
     [({}, "required"), ({"tasks": []}, "empty"), ({"tasks": "x"}, "required"), ([1, 2], "required")],

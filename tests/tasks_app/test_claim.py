@@ -53,3 +53,41 @@ def test_a_disabled_node_claims_nothing(owner):
     queue(owner)
     node = WorkerNode.objects.create(name="off", enabled=False)
     assert claim_next_task(node) is None
+
+
+def test_a_claim_that_starts_at_once_passes_through_assigned_in_one_write(owner, django_capture_on_commit_callbacks):
+    """The worker's claim moves on to RUNNING in the same transaction: both moves logged, the
+    attempt born started, subscribers hear ASSIGNED then RUNNING (the state table holds)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tasks_app.signals import task_status_changed
+
+    task = queue(owner)
+    heard = []
+
+    def listener(sender, task, previous, **kwargs):
+        heard.append((previous, task.status))
+
+    task_status_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as ctx:
+            claimed = claim_next_task(None, start="on cpu")
+    finally:
+        task_status_changed.disconnect(listener)
+    assert claimed.pk == task.pk and claimed.status == S.RUNNING and claimed.attempts == 1
+    assert claimed.assigned_at == claimed.started_at is not None and claimed.lease_token
+    updates = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1, updates  # one fenced write for the claim and the start
+    messages = list(claimed.log_lines.order_by("id").values_list("message", flat=True))
+    assert messages[-2:] == ["status QUEUED → ASSIGNED: claimed", "status ASSIGNED → RUNNING: on cpu"]
+    attempt = claimed.attempt_history.get()
+    assert attempt.claimed_at and attempt.started_at and attempt.ended_at is None
+    assert heard == [(S.QUEUED, S.ASSIGNED), (S.ASSIGNED, S.RUNNING)]
+    assert claim_next_task(None, start="on cpu") is None  # claimed once
+
+
+def test_start_goes_with_a_claim_only(owner):
+    task = queue(owner)
+    with pytest.raises(ValueError):
+        transition(task, S.CANCELLED, start="on cpu")

@@ -113,6 +113,38 @@ def test_it_pushes_status_progress_and_the_transition_line_on_a_status_change(ow
     assert "status QUEUED → CANCELLED: by owner" in html
 
 
+def test_nothing_is_rendered_for_a_task_page_nobody_has_open(owner, task, monkeypatch):
+    """A push to an empty group goes nowhere, so its fragment is not rendered; the subscribers
+    (callbacks, alerts) still hear. ``listened`` tells an open page's group from an empty one."""
+    from mofsim_site.push import listened
+    from tasks_app import events
+    from tasks_app.signals import task_status_changed
+
+    rendered, heard = [], []
+    real = events.render_to_string
+    monkeypatch.setattr(events, "render_to_string", lambda name, ctx: rendered.append(name) or real(name, ctx))
+
+    def listener(sender, task, previous, **kwargs):
+        heard.append(task.status)
+
+    task_status_changed.connect(listener)
+    try:
+        transition(task, TaskStatus.CANCELLED, message="by owner")
+    finally:
+        task_status_changed.disconnect(listener)
+    assert heard == [TaskStatus.CANCELLED] and "tasks_app/partials/_task_live.html" not in rendered
+    as_owner = headers_for(owner)
+
+    async def scenario():
+        communicator, connected, _ = await connect(f"/ws/tasks/{task.pk}/", as_owner)
+        assert connected
+        joined = await sync_to_async(listened)([events.task_group(task.pk), events.task_group("nobody")])
+        await communicator.disconnect()
+        return joined
+
+    assert run(scenario) == {events.task_group(task.pk)}
+
+
 def test_it_pushes_list_rows_to_the_owner_but_not_to_an_outsider(owner, outsider, task):
     as_owner, as_outsider = headers_for(owner), headers_for(outsider)
 

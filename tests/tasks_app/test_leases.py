@@ -159,6 +159,22 @@ def test_the_keeper_renews_while_the_computing_thread_is_busy(owner, temp_kind, 
     assert box["task"].status == S.COMPLETED and box["task"].result["ran_attempt"] == 1
 
 
+def test_one_keeper_thread_renews_every_lease_the_process_holds(owner, temp_kind, gate):
+    """The process's one keeper (not a thread per attempt) keeps two concurrent attempts alive."""
+    kind = temp_kind("tmp_gated", gated)
+    ids = [enqueue_task(owner=owner, kind=kind, params={}).pk for _ in range(2)]
+    with override_settings(TASK_LEASE_TTL_S=2, TASK_LEASE_POLL_S=0.2):
+        runs = [run_in_thread(claim_next_task(None)) for _ in ids]
+        wait_for(lambda: Task.objects.filter(pk__in=ids, status=S.RUNNING).count() == 2, timeout=10)
+        time.sleep(3)  # longer than the TTL
+        assert leases.expire_leases() == 0
+        assert [t.name for t in threading.enumerate()].count("mofsim-lease-keeper") == 1
+        gate.set()
+        for thread, _ in runs:
+            thread.join(10)
+    assert [box["task"].status for _, box in runs] == [S.COMPLETED, S.COMPLETED]
+
+
 def test_a_worker_that_lost_its_lease_stops_and_its_result_is_discarded(owner, temp_kind, gate):
     kind = temp_kind("tmp_gated", gated)
     task = enqueue_task(owner=owner, kind=kind, params={})

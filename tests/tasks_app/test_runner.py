@@ -49,3 +49,28 @@ def test_an_exception_fails_the_task_with_a_stripped_traceback(owner, run_inline
     assert task.error == "ZeroDivisionError: boom"
     assert "ZeroDivisionError" in task.traceback and "/work/main" not in task.traceback
     assert {a.name for a in task.artifacts.all()} >= {"task.log", "metrics.json"}
+
+
+def test_each_file_is_stored_once_with_the_hash_and_size_of_what_is_on_disk(owner, cu_structure, emt, run_inline):
+    """The platform's files are hashed from memory (task.log as it is written), not read back:
+    the recorded hash and size must still be those of the stored file, for every artifact."""
+    import json
+
+    from django.core.files.storage import default_storage
+
+    from mofsim_site.files import sha256_file
+    from tasks_app.models import TaskArtifact
+    from tests.conftest import make_task
+
+    task = run_inline(make_task(owner, cu_structure, emt), device="cpu")
+    assert task.status == "COMPLETED", task.error
+    artifacts = {a.name: a for a in TaskArtifact.objects.filter(task=task)}
+    assert {"result.json", "metrics.json", "task.log", "structure.extxyz"} <= set(artifacts)
+    for artifact in artifacts.values():
+        path = default_storage.path(artifact.path)
+        assert (artifact.sha256, artifact.size_bytes) == (sha256_file(path), default_storage.size(artifact.path))
+    with default_storage.open(artifacts["task.log"].path) as fh:
+        log = fh.read().decode()
+    assert "loading model emt" in log and "E = " in log
+    with default_storage.open(artifacts["metrics.json"].path) as fh:
+        assert json.load(fh) == [{"step": p.step, **p.data} for p in task.metric_points.order_by("step")]
