@@ -73,6 +73,14 @@ def benchmark_detail(request, pk):
     return render(request, "tasks_app/benchmark_detail.html", context)
 
 
+def _speed_cell(value, n: int, ratio) -> str:
+    """A cell such as "1234 atoms·steps/s (5 tasks) · 1.80×" (the ratio only on a shared device)."""
+    if value is None:
+        return "—"
+    text = f"{value:.0f} atoms·steps/s ({n} task{'' if n == 1 else 's'})"
+    return text + (f" · {ratio:.2f}×" if ratio is not None else "")
+
+
 @login_required
 def benchmark_compare(request):
     raw = ",".join(request.GET.getlist("runs"))
@@ -97,9 +105,17 @@ def benchmark_compare(request):
         }
         for s in data["structures"]
     ]
+    speed_rows = [
+        {
+            "device": d["device"],
+            "cells": [_speed_cell(v, n, r) for v, n, r in zip(d["values"], d["n"], d["ratios"], strict=True)],
+        }
+        for d in data["speed"]["devices"]
+    ]
     context = {
         "data": data,
         "runs": data["runs"],
+        "speed_rows": speed_rows,
         "summary_table": summary_table,
         "structures": structures,
         "metric_label": metric_column.label if metric_column else data["metric"],

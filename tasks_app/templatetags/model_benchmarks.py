@@ -6,26 +6,14 @@ name. Each run shows its structure set, state, headline numbers and speed per de
 (median atom-steps/s of its tasks on that device), linked to the run's report.
 """
 
-import statistics
-
 from django import template
 
 from tasks_app.benchmarks.collect import build_report
+from tasks_app.benchmarks.report import speed_by_device
 from tasks_app.models import BenchmarkRun
 
 register = template.Library()
 MAX_RUNS = 20
-
-
-def speed_by_device(rows) -> list[dict]:
-    rates: dict[str, list[float]] = {}
-    for row in rows:
-        if row.get("device") and row.get("atom_steps_per_s") is not None:
-            rates.setdefault(row["device"], []).append(row["atom_steps_per_s"])
-    return [
-        {"device": device, "median_atom_steps_per_s": statistics.median(values), "n": len(values)}
-        for device, values in sorted(rates.items())
-    ]
 
 
 @register.inclusion_tag("tasks_app/partials/_model_benchmarks.html")
