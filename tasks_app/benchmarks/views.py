@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 
 from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
 from tasks_app.benchmarks import collect, table
@@ -59,6 +60,15 @@ def benchmark_create(request):
             messages.success(request, f"Benchmark run with {run.tasks.count()} task(s) queued.")
             return redirect("tasks_app:benchmark_detail", pk=run.pk)
     return render(request, "tasks_app/benchmark_create.html", {"form": form})
+
+
+@login_required
+@require_POST
+def benchmark_estimate(request):
+    """Fragment: the form's errors, or how long the run would take (nothing is created)."""
+    form = BenchmarkForm(request.POST, user=request.user)
+    estimate = form.estimate() if form.is_valid() else None
+    return render(request, "tasks_app/partials/_benchmark_estimate.html", {"form": form, "estimate": estimate})
 
 
 @login_required

@@ -131,3 +131,99 @@ def test_without_a_capable_worker_online_there_is_no_wait_estimate(owner, emt, c
     assert est.wait_s is None and est.total_s is None and est.workers == 0
     assert est.device == H200  # the device measured most often
     assert "no online worker can run it now" in est.text
+
+
+def test_the_task_estimate_endpoint_takes_a_submit_body_and_creates_nothing(api, emt, cu_structure, quick):
+    completed(cu_structure.owner, emt, cu_structure, 6.0, quick)
+    before = Task.objects.count()
+    body = {"structure": cu_structure.pk, "model": "emt", "preset": "quick"}
+    response = api.post("/api/v1/tasks/single_point/estimate/", body, format="json")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert Task.objects.count() == before
+    assert data["n_samples"] == 1 and data["source"] == eta.SAME_PARAMS and data["run_s"] == pytest.approx(6.0)
+    assert data["wait_s"] is None and "no online worker" in data["text"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"model": "emt"}, "structure"), ({"structure": -1, "model": "emt"}, "structure"),
+     ({"model": "no-such-model"}, "model"), ({"params": {"fmax": "x"}, "model": "emt"}, "params"),
+     ({"model": "emt", "preset": "slow"}, "preset")],  # fmt: skip
+)
+def test_the_task_estimate_names_the_bad_field(api, emt, cu_structure, body, field):
+    if field != "structure":
+        body = {"structure": cu_structure.pk, **body}
+    response = api.post("/api/v1/tasks/single_point/estimate/", body, format="json")
+    assert response.status_code == 400
+    assert field in str(response.json()), response.json()
+
+
+def test_estimates_need_a_login(cu_structure, emt):
+    from tests.conftest import client_for
+
+    anonymous = client_for(None)
+    body = {"structure": cu_structure.pk, "model": "emt"}
+    assert anonymous.post("/api/v1/tasks/single_point/estimate/", body, format="json").status_code in (401, 403)
+    bench = {"kind": "single_point", "structures": [cu_structure.pk]}
+    assert anonymous.post("/api/v1/benchmarks/estimate/", bench, format="json").status_code in (401, 403)
+
+
+def test_the_benchmark_estimate_endpoint(api, owner, emt, cu_structure, big_structure, quick):
+    node("cpu-0")
+    completed(owner, emt, cu_structure, 4.0, quick)
+    body = {"kind": "single_point", "model": "emt", "preset": "quick", "structures": [cu_structure.pk, big_structure.pk]}
+    response = api.post("/api/v1/benchmarks/estimate/", body, format="json")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["n_tasks"] == 2 and data["run_s"] == pytest.approx(36.0) and data["workers"] == 1
+    assert not Task.objects.filter(status=TaskStatus.QUEUED).exists()
+
+    bad = api.post("/api/v1/benchmarks/estimate/", {**body, "kind": "train_mace"}, format="json")
+    assert bad.status_code == 400 and "kind" in bad.json()["details"], bad.json()
+
+
+def test_the_task_form_check_shows_the_estimate(owner_client, owner, emt, cu_structure, quick):
+    from django.urls import reverse
+
+    node("cpu-0")
+    url = reverse("tasks_app:task_validate")
+    data = {"kind": "single_point", "structure": cu_structure.pk, "model": "emt", "preset": "quick", "priority": 1}
+    body = owner_client.post(url, data, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="form-estimate"' in body and "no measurements yet" in body and 'data-samples="0"' in body
+    for wall in (120.0, 240.0):
+        completed(owner, emt, cu_structure, wall, quick)
+    queued(owner, emt, cu_structure, quick)
+    body = owner_client.post(url, data, HTTP_HX_REQUEST="true").content.decode()
+    assert "about 6 min, 1 task ahead" in body and "from 2 completed tasks on cpu (same parameters)" in body
+
+
+def test_the_benchmark_form_shows_the_estimate_or_the_bad_field(owner_client, owner, emt, cu_structure, quick):
+    from django.urls import reverse
+
+    node("cpu-0")
+    completed(owner, emt, cu_structure, 30.0, quick)
+    url = reverse("tasks_app:benchmark_estimate")
+    data = {"kind": "single_point", "model": "emt", "structures": [cu_structure.pk], "preset": "quick",
+            "priority": 1, "params": ""}  # fmt: skip
+    body = owner_client.post(url, data, HTTP_HX_REQUEST="true").content.decode()
+    assert "about 30 s, 0 tasks ahead" in body and 'data-samples="1"' in body
+    assert not Task.objects.filter(status=TaskStatus.QUEUED).exists()
+    body = owner_client.post(url, {**data, "params": '{"fmax": 1}'}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="form-check-errors"' in body and "fmax" in body
+    assert 'hx-post="' + url in owner_client.get(reverse("tasks_app:benchmark_create")).content.decode()
+
+
+def test_enqueue_benchmark_prints_the_estimate_before_it_submits(owner, emt, cu_structure, quick):
+    import io
+
+    from django.core.management import call_command
+
+    node("cpu-0")
+    completed(owner, emt, cu_structure, 30.0, quick)
+    out = io.StringIO()
+    call_command("enqueue_benchmark", "single_point", "--structures", "Cu-fcc", "--model", "emt", "--preset", "quick",
+                 "--user", "owner", stdout=out)  # fmt: skip
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "estimate: about 30 s, 0 tasks ahead — from 1 completed task on cpu (same parameters)"
+    assert lines[1].startswith("benchmark run ")
