@@ -151,14 +151,47 @@ def _samples(model_id, kind: str) -> list[dict]:
     )
     out = []
     for r in rows:
-        try:
-            wall = float(r["wall"])
-        except (TypeError, ValueError):
-            continue  # no provenance (a result stored before it existed)
-        if wall > 0:
+        wall = _float(r["wall"])  # None: no provenance (a result stored before it existed)
+        if wall is not None and wall > 0:
             device = r["gpu"] or r["dev"] or "cpu"
             out.append({"params": r["params"], "n_atoms": r["n_atoms"], "wall": wall, "device": device})
     return out
+
+
+def speed_table(model, limit: int = 4 * SAMPLE_LIMIT) -> list[dict]:
+    """Measured speed of ``model`` per task type and device kind (the model page): median
+    steps/s and atoms·steps/s of its most recently finished completed tasks, with their count."""
+    rows = (
+        Task.objects.filter(status=S.COMPLETED, model=model, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values(
+            "kind",
+            steps=KT("result__provenance__steps_per_s"),
+            atoms=KT("result__provenance__atom_steps_per_s"),
+            gpu=KT("result__provenance__gpu_name"),
+            dev=KT("result__provenance__device"),
+        )[:limit]
+    )
+    groups: dict[tuple[str, str], list[tuple[float | None, float | None]]] = {}
+    for r in rows:
+        steps, atoms = _float(r["steps"]), _float(r["atoms"])
+        if steps is not None or atoms is not None:
+            groups.setdefault((r["kind"], r["gpu"] or r["dev"] or "cpu"), []).append((steps, atoms))
+    out = []
+    for (kind, device), values in sorted(groups.items()):
+        steps = [v[0] for v in values if v[0] is not None]
+        atoms = [v[1] for v in values if v[1] is not None]
+        out.append({"kind": kind, "device": device, "n": len(values),
+                    "median_steps_per_s": statistics.median(steps) if steps else None,
+                    "median_atom_steps_per_s": statistics.median(atoms) if atoms else None})  # fmt: skip
+    return out
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def rate(samples: list[dict], device: str | None, params: dict | None = None) -> Rate:

@@ -1,4 +1,5 @@
-"""``{% model_benchmarks model user %}``: a model's benchmark runs so far, for the model page.
+"""``{% model_benchmarks model user %}``: a model's benchmark runs so far, for the model page;
+``{% model_speed model %}``: its measured speed per task type and device.
 
 The model page lives in models_app, a layer below the task core (DESIGN.md rule 10), so it
 cannot import benchmark code; the core offers this tag instead and the template loads it by
@@ -8,6 +9,7 @@ name. Each run shows its structure set, state, headline numbers and speed per de
 
 from django import template
 
+from tasks_app import eta
 from tasks_app.benchmarks.collect import build_report
 from tasks_app.benchmarks.report import speed_by_device
 from tasks_app.models import BenchmarkRun
@@ -37,3 +39,10 @@ def model_benchmarks(model, user):
             }
         )
     return {"entries": entries, "model": model}
+
+
+@register.inclusion_tag("tasks_app/partials/_model_speed.html")
+def model_speed(model):
+    """Measured speed per task type and device, from every user's completed tasks (aggregates
+    only: no task, structure or owner is shown)."""
+    return {"rows": eta.speed_table(model), "model": model}

@@ -147,9 +147,13 @@ def test_the_task_estimate_endpoint_takes_a_submit_body_and_creates_nothing(api,
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"model": "emt"}, "structure"), ({"structure": -1, "model": "emt"}, "structure"),
-     ({"model": "no-such-model"}, "model"), ({"params": {"fmax": "x"}, "model": "emt"}, "params"),
-     ({"model": "emt", "preset": "slow"}, "preset")],  # fmt: skip
+    [
+        ({"model": "emt"}, "structure"),
+        ({"structure": -1, "model": "emt"}, "structure"),
+        ({"model": "no-such-model"}, "model"),
+        ({"params": {"fmax": "x"}, "model": "emt"}, "params"),
+        ({"model": "emt", "preset": "slow"}, "preset"),
+    ],  # fmt: skip
 )
 def test_the_task_estimate_names_the_bad_field(api, emt, cu_structure, body, field):
     if field != "structure":
@@ -172,7 +176,8 @@ def test_estimates_need_a_login(cu_structure, emt):
 def test_the_benchmark_estimate_endpoint(api, owner, emt, cu_structure, big_structure, quick):
     node("cpu-0")
     completed(owner, emt, cu_structure, 4.0, quick)
-    body = {"kind": "single_point", "model": "emt", "preset": "quick", "structures": [cu_structure.pk, big_structure.pk]}
+    structures = [cu_structure.pk, big_structure.pk]
+    body = {"kind": "single_point", "model": "emt", "preset": "quick", "structures": structures}
     response = api.post("/api/v1/benchmarks/estimate/", body, format="json")
     assert response.status_code == 200, response.content
     data = response.json()

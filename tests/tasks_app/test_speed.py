@@ -83,3 +83,14 @@ def test_benchmark_reports_show_steps_per_second_and_compare_speed_only_on_one_d
     assert by_device["NVIDIA H200"]["values"] == [5000.0, None]
     assert by_device["NVIDIA H200"]["ratios"] == [None, None]  # one run on that device: nothing to compare
     assert "same device" in speed["note"]
+
+
+@pytest.mark.django_db
+def test_the_model_page_shows_measured_speed_per_task_type_and_device(owner_client, owner, cu_structure, emt):
+    page = reverse("models_app:model_detail", args=["emt"])
+    assert "No completed tasks with emt yet" in owner_client.get(page).content.decode()
+    task = completed_task(owner, cu_structure, emt, "single_point")
+    body = owner_client.get(page).content.decode()
+    assert 'id="model-speed"' in body and "<td>single_point</td><td>cpu</td>" in body
+    rate = task.result["provenance"]["atom_steps_per_s"]
+    assert f"{rate:.0f}" in body
