@@ -3,7 +3,7 @@ the speed measured on completed tasks, and how long it will wait behind the queu
 
 **Device.** A task runs on whichever capable worker takes it: an online, enabled node whose
 environment loads the model's family (``WorkerNode.families``). Speeds are only valid on one
-kind of device (``tasks_app.speed.device_kind``: the GPU model, or "cpu"), so the estimate is
+kind of device (the GPU model recorded in provenance, or "cpu"), so the estimate is
 for the device kind most capable workers have. With none online, for the device kind measured
 most often, and there is no wait estimate ("no online worker can run it now").
 

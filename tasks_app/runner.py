@@ -194,6 +194,7 @@ def checked_calculator(calc, check, counter: ForceCounter | None = None):
     if calc is None:
         yield calc
         return
+    calc.reset()  # the cached calculator may hold the last task's results for the same atoms: recompute
     inner = calc.calculate
 
     def calculate(*args, **kwargs):
@@ -305,7 +306,8 @@ def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | Non
         run_started = time.perf_counter()
         with checked_calculator(calc, reporter.check, counter):
             result = entry.load_run()(atoms, calc, params, reporter)
-        speed = speed_record(counter, result, time.perf_counter() - run_started, reporter.step)
+        speed = speed_record(counter if calc is not None else None, result, time.perf_counter() - run_started,
+                             reporter.step)  # fmt: skip
         reporter.check()
         if finish is not None:
             result = finish(task, result, reporter.workdir)

@@ -41,17 +41,16 @@ def batched_counts(result: dict) -> tuple[int, int]:
     return int(record.get("force_evaluations") or 0), int(record.get("atom_steps") or 0)
 
 
-def speed_record(counter: ForceCounter, result: dict, run_s: float, progress_steps: int) -> dict:
-    """The provenance keys above for one finished run."""
-    extra_steps, extra_atom_steps = batched_counts(result)
-    steps = counter.calls + extra_steps
-    atom_steps: int | None = counter.atom_calls + extra_atom_steps
-    unit = FORCE_EVALUATIONS
-    if steps == 0:  # no calculator (training): its progress steps, no atoms
-        steps, atom_steps, unit = progress_steps, None, PROGRESS_STEPS
+def speed_record(counter: ForceCounter | None, result: dict, run_s: float, progress_steps: int) -> dict:
+    """The provenance keys above for one finished run; ``counter`` is None without a calculator."""
+    steps, atom_steps, unit, engine = progress_steps, None, PROGRESS_STEPS, "ase"  # no calculator (training)
+    if counter is not None:
+        extra_steps, extra_atom_steps = batched_counts(result)
+        steps, atom_steps, unit = counter.calls + extra_steps, counter.atom_calls + extra_atom_steps, FORCE_EVALUATIONS
+        engine = "batched" if extra_steps else "ase"
     timed = run_s > 0
     return {
-        "engine": "batched" if extra_steps else "ase",
+        "engine": engine,
         "steps": steps,
         "step_unit": unit,
         "atom_steps": atom_steps,
@@ -59,8 +58,3 @@ def speed_record(counter: ForceCounter, result: dict, run_s: float, progress_ste
         "steps_per_s": steps / run_s if timed and steps else None,
         "atom_steps_per_s": atom_steps / run_s if timed and atom_steps else None,
     }
-
-
-def device_kind(record: dict) -> str:
-    """What speeds may be compared on: the GPU's name, else the device ("cpu")."""
-    return record.get("gpu_name") or record.get("device") or "cpu"

@@ -53,6 +53,16 @@ def test_a_batched_engine_adds_its_own_evaluations_and_the_ase_record_is_not_cou
 
 
 @pytest.mark.django_db
+def test_a_repeated_task_on_the_cached_calculator_still_counts_its_own_evaluations(owner, cu_structure, emt):
+    """The model cache shares one calculator: the same atoms again must not read its last results."""
+    first = completed_task(owner, cu_structure, emt, "single_point")
+    again = completed_task(owner, cu_structure, emt, "single_point")
+    for task in (first, again):
+        prov = task.result["provenance"]
+        assert (prov["steps"], prov["atom_steps"], prov["step_unit"]) == (1, 4, FORCE_EVALUATIONS)
+
+
+@pytest.mark.django_db
 def test_the_result_view_shows_the_speed_of_every_kind(owner_client, owner, cu_structure, emt):
     task = completed_task(owner, cu_structure, emt, "single_point")
     body = owner_client.get(reverse("tasks_app:task_detail", args=[task.pk])).content.decode()
