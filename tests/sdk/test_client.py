@@ -178,6 +178,10 @@ def test_the_async_client_runs_a_task(live_server, owner, emt, worker, cu_cif, t
                 await client.submit_many([{"kind": "single_point", "structure": structure["id"], "model": "emt"},
                                           {"kind": "single_point", "structure": 999_999}])  # fmt: skip
             assert [r["index"] for r in refused.value.details["tasks"]] == [1]
+            estimate = await client.estimate("single_point", structure["id"], model="emt")
+            assert estimate["n_samples"] == 2
+            run_eta = await client.estimate_benchmark("single_point", structures=[structure["id"]], model="emt")
+            assert run_eta["n_tasks"] == 1
             return done, lines, await tasks[0].result(), path
 
     done, lines, result, path = run_async(main)
