@@ -6,6 +6,7 @@ from models_app.models import MLModel
 from mofsim_site import executors
 from mofsim_site.api.parsers import loads
 from structures_app.models import Structure
+from tasks_app import eta
 from tasks_app.choices import Priority
 from tasks_app.param_docs import explain_errors
 from tasks_app.params import PRESET_CHOICES, validate_params
@@ -70,6 +71,12 @@ class TaskSubmitForm(forms.Form):
                 for text in texts:
                     self.add_error("params", f"{key}: {text}")
         return data
+
+    def estimate(self) -> eta.Estimate:
+        """How long the valid form's task would take, and how many tasks are ahead of it."""
+        data = self.cleaned_data
+        return eta.estimate(kind=data["kind"], model=data.get("model"), structures=[data.get("structure")],
+                            params=data["validated_params"], priority=data["priority"])  # fmt: skip
 
     def submit(self):
         data = self.cleaned_data

@@ -100,6 +100,9 @@ class Task(models.Model):
             # Newest-first lists (API, pages, admin) of one owner or one state at 1M rows.
             models.Index(fields=["owner", "-created_at"], name="task_owner_recent_idx"),
             models.Index(fields=["status", "-created_at"], name="task_status_recent_idx"),
+            # The ETA's samples (tasks_app.eta): newest completed tasks of one model and task type.
+            models.Index(fields=["model", "kind", "-finished_at"], condition=Q(status="COMPLETED"),
+                         name="task_speed_samples_idx"),
         ]  # fmt: skip
 
     def __str__(self) -> str:

@@ -39,6 +39,7 @@ from tasks_app.inputs import ensure_local_model, ensure_local_structure
 from tasks_app.leases import Holding, drop_connection, held
 from tasks_app.models import Task, TaskLogLine, TaskMetricPoint
 from tasks_app.params import run_params
+from tasks_app.speed import ForceCounter, speed_record
 from tasks_app.state import HELD, IllegalTransition, Lease, LeaseLost, forget, keep, transition
 
 logger = logging.getLogger(__name__)
@@ -191,20 +192,24 @@ def with_fresh_connection(write, tries: int = FINAL_WRITE_TRIES):
 
 
 @contextmanager
-def checked_calculator(calc, check):
+def checked_calculator(calc, check, counter: ForceCounter | None = None):
     """Make every calculation of ``calc`` call ``check()`` first (cancel, lease, time limit).
 
     Each optimizer step, MD step, phonon displacement and E(V) point goes through the
-    calculator, so this one hook makes every task type stop within one force call. The model
-    cache shares the calculator between tasks, so the hook is removed afterwards.
+    calculator, so this one hook makes every task type stop within one force call — and counts
+    the force evaluations for the speed record (``tasks_app.speed``). The model cache shares
+    the calculator between tasks, so the hook is removed afterwards.
     """
     if calc is None:
         yield calc
         return
+    calc.reset()  # the cached calculator may hold the last task's results for the same atoms: recompute
     inner = calc.calculate
 
     def calculate(*args, **kwargs):
         check()
+        if counter is not None:
+            counter.add(args[0] if args else kwargs.get("atoms"))
         return inner(*args, **kwargs)
 
     calc.calculate = calculate
@@ -221,7 +226,9 @@ def strip_paths(text: str) -> str:
     return text
 
 
-def provenance(task: Task, device: str, wall_s: float, steps: int) -> dict:
+def provenance(task: Task, device: str, wall_s: float, speed: dict) -> dict:
+    """What makes a result comparable and reproducible (DESIGN.md rule 8); ``speed`` is
+    ``tasks_app.speed.speed_record``'s (steps, steps/s, atoms·steps/s of the executor's run)."""
     model = task.model
     structure = task.structure
     return {
@@ -241,9 +248,7 @@ def provenance(task: Task, device: str, wall_s: float, steps: int) -> dict:
         **device_info(device),
         "node": task.node.name if task.node is not None else None,
         "wall_time_s": wall_s,
-        "steps": steps,
-        "steps_per_s": steps / wall_s if wall_s > 0 else None,
-        "atom_steps_per_s": (steps * structure.n_atoms / wall_s) if (structure and wall_s > 0) else None,
+        **speed,
         "finished_at": timezone.now().isoformat(),
     }
 
@@ -304,12 +309,16 @@ def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | Non
         if prepare is not None:
             params = prepare(task, params, device)
         reporter.check()
-        with checked_calculator(calc, reporter.check):
+        counter = ForceCounter()
+        run_started = time.perf_counter()
+        with checked_calculator(calc, reporter.check, counter):
             result = entry.load_run()(atoms, calc, params, reporter)
+        speed = speed_record(counter if calc is not None else None, result, time.perf_counter() - run_started,
+                             reporter.step)  # fmt: skip
         reporter.check()
         if finish is not None:
             result = finish(task, result, reporter.workdir)
-        result["provenance"] = provenance(task, device, time.perf_counter() - started, reporter.step)
+        result["provenance"] = provenance(task, device, time.perf_counter() - started, speed)
         return S.COMPLETED, {"result": json_safe(result)}
     except TaskCancelled:
         _log_quietly(reporter, "stopped: task was cancelled", "WARNING")

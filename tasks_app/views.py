@@ -127,10 +127,12 @@ def task_param_help(request):
 @login_required
 @require_POST
 def task_validate(request):
-    """Fragment: the form checked as the user types, without submitting anything."""
+    """Fragment: the form checked as the user types, without submitting anything, and how long
+    the task would take (``tasks_app.eta``)."""
     form = TaskSubmitForm(request.POST, user=request.user)
     valid = form.is_valid()
-    context = {"form": form, "valid": valid, "params": form.cleaned_data.get("validated_params") if valid else None}
+    context = {"form": form, "valid": valid, "params": form.cleaned_data.get("validated_params") if valid else None,
+               "estimate": form.estimate() if valid else None}  # fmt: skip
     return render(request, "tasks_app/partials/_form_check.html", context)
 
 

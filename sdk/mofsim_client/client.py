@@ -141,6 +141,21 @@ class Client:
         body = _core.submit_body(kind, structure, model, params, preset, priority, time_limit_s)
         return Task(self, self._request("POST", f"/tasks/{kind}", json=body))
 
+    def estimate(
+        self,
+        kind: str,
+        structure: int | None = None,
+        model: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        preset: str = "protocol",
+        priority: str = "NORMAL",
+    ) -> JSON:
+        """How long ``submit()`` with these arguments would take and how many tasks are ahead;
+        nothing is submitted. Keys: ``total_s`` (None: no online worker can run it), ``run_s``,
+        ``wait_s``, ``tasks_ahead``, ``device``, ``n_samples``, ``source``, ``text``."""
+        body = _core.submit_body(kind, structure, model, params, preset, priority, None)
+        return self._request("POST", f"/tasks/{kind}/estimate/", json=body)
+
     def submit_many(self, specs: Iterable[Mapping[str, Any]]) -> list[Task]:
         """Submit several tasks; each spec has ``kind`` plus ``submit()``'s keyword arguments.
 
@@ -305,6 +320,24 @@ class Client:
             params=dict(params or {}), priority=priority, name=name, time_limit_s=time_limit_s,
         )  # fmt: skip
         return self._request("POST", "/benchmarks/", json=body)
+
+    def estimate_benchmark(
+        self,
+        kind: str,
+        *,
+        structure_set: str | None = None,
+        structures: list[int] | None = None,
+        model: str | None = None,
+        preset: str = "protocol",
+        params: Mapping[str, Any] | None = None,
+        priority: str = "NORMAL",
+    ) -> JSON:
+        """``create_benchmark()``'s estimate (same keys as ``estimate()``, plus ``n_tasks``); nothing is created."""
+        body = _core.drop_none(
+            kind=kind, structure_set=structure_set, structures=structures, model=model, preset=preset,
+            params=dict(params or {}), priority=priority,
+        )  # fmt: skip
+        return self._request("POST", "/benchmarks/estimate/", json=body)
 
     def benchmarks(self, kind: str | None = None) -> list[JSON]:
         return self._paged("/benchmarks/", _core.drop_none(kind=kind))

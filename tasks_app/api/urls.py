@@ -17,5 +17,6 @@ urlpatterns = [
     path("tasks/<uuid:pk>/artifacts/", views.TaskArtifacts.as_view(), name="task-artifacts"),
     path("tasks/<uuid:pk>/callbacks/", callbacks.TaskCallbacks.as_view(), name="task-callbacks"),
     *slashed("tasks/<uuid:pk>/artifacts/<str:name>", views.TaskArtifactDownload, "task-artifact"),
+    *slashed("tasks/<slug:kind>/estimate", views.TaskEstimate, "task-estimate"),
     *slashed("tasks/<slug:kind>", views.TaskSubmit, "task-submit"),
 ]

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from mofsim_site import executors
 from mofsim_site.api.errors import Conflict
 from mofsim_site.api.pagination import NewestFirstPagination
+from tasks_app import eta
 from tasks_app.api.access import get_task, visible_tasks
 from tasks_app.api.callbacks import TaskSubmitRequestSerializer, TaskSubmitResponseSerializer
 from tasks_app.api.serializers import (
@@ -99,6 +100,28 @@ class TaskSubmit(APIView):
             secret = body.attach_callback(task)
         context = {"request": request, "generated_secret": secret}
         return Response(TaskSubmitResponseSerializer(task, context=context).data, status=status.HTTP_201_CREATED)
+
+
+class TaskEstimate(TaskSubmit):
+    """POST the body of a submit to ``tasks/{type}/estimate/``: how long the task would take and
+    how many tasks are ahead of it (nothing is created; see ``tasks_app.eta``)."""
+
+    @extend_schema(
+        request=TaskSubmitRequestSerializer,
+        responses={200: OpenApiTypes.OBJECT},
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=SIMULATION_KINDS)],
+    )
+    def post(self, request, kind):
+        body = TaskSubmitRequestSerializer(data=request.data, context={"request": request, "kind": kind})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            params = validate_params(kind, data.get("params"), data["preset"])
+        except ValidationError as exc:
+            raise ValidationError({"params": exc.detail}) from exc
+        estimate = eta.estimate(kind=kind, model=data.get("model"), structures=[data.get("structure")],
+                                params=params, priority=data["priority"])  # fmt: skip
+        return Response(estimate.as_dict())
 
 
 class TaskList(generics.ListAPIView):

@@ -25,6 +25,7 @@ from tasks_app.benchmarks.services import (
     annotated_runs,
     comparison,
     create_benchmark_run,
+    estimate_benchmark_run,
     parse_run_ids,
     resolve_set,
     resolve_structure_ids,
@@ -136,6 +137,29 @@ class BenchmarkListCreate(generics.ListAPIView):
             time_limit_s=data.get("time_limit_s"),
         )
         return Response(report_body(run, request), status=status.HTTP_201_CREATED)
+
+
+class BenchmarkEstimate(APIView):
+    """POST the body of a new run: how long it would take and how many tasks are ahead (nothing
+    is created; ``tasks_app.eta`` says how the numbers are made and from how many samples)."""
+
+    @extend_schema(request=BenchmarkCreateSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request):
+        body = BenchmarkCreateSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        user = request.user
+        estimate = estimate_benchmark_run(
+            owner=user,
+            kind=data["kind"],
+            model=data["model"],
+            structure_set=resolve_set(user, data["structure_set"]) if "structure_set" in data else None,
+            structures=resolve_structure_ids(user, data["structures"]) if "structures" in data else None,
+            preset=data["preset"],
+            params=data.get("params"),
+            priority=data["priority"],
+        )
+        return Response(estimate.as_dict())
 
 
 class BenchmarkDetail(APIView):

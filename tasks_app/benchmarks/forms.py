@@ -11,6 +11,7 @@ from structures_app.models import Structure
 from tasks_app.benchmarks.services import (
     benchmark_kinds,
     create_benchmark_run,
+    estimate_benchmark_run,
     resolve_set,
     visible_sets,
     visible_structures,
@@ -62,27 +63,42 @@ class BenchmarkForm(forms.Form):
             self.add_error("params", str(exc.detail))
         return data
 
+    def _plan(self) -> dict:
+        data = self.cleaned_data
+        structure_set = resolve_set(self.user, data["structure_set"]) if data.get("structure_set") else None
+        return {
+            "owner": self.user,
+            "kind": data["kind"],
+            "model": data["model"],
+            "structure_set": structure_set,
+            "structures": list(data["structures"]) if not structure_set else None,
+            "preset": data["preset"],
+            "params": data["params_json"],
+        }
+
+    def estimate(self):
+        """How long the run would take (``tasks_app.eta``), or None with the error on the form."""
+        try:
+            return estimate_benchmark_run(priority=self.cleaned_data["priority"], **self._plan())
+        except ValidationError as exc:
+            self._add_service_errors(exc)
+            return None
+
     def submit(self):
         """Create the run, or put the service's error on the form and return None."""
         data = self.cleaned_data
         try:
-            structure_set = resolve_set(self.user, data["structure_set"]) if data.get("structure_set") else None
+            plan = self._plan()
+            structure_set = plan["structure_set"]
             check_quota(self.user, structure_set.structures.count() if structure_set else len(data["structures"]))
-            return create_benchmark_run(
-                owner=self.user,
-                kind=data["kind"],
-                model=data["model"],
-                structure_set=structure_set,
-                structures=list(data["structures"]) if not structure_set else None,
-                preset=data["preset"],
-                params=data["params_json"],
-                priority=data["priority"],
-                name=data.get("name", ""),
-            )
+            return create_benchmark_run(**plan, priority=data["priority"], name=data.get("name", ""))
         except QuotaExceeded as exc:
             self.add_error(None, str(exc.detail))
             return None
         except ValidationError as exc:
-            for field, errors in (exc.detail if isinstance(exc.detail, dict) else {None: exc.detail}).items():
-                self.add_error(field if field in self.fields else None, _first_message(errors))
+            self._add_service_errors(exc)
             return None
+
+    def _add_service_errors(self, exc: ValidationError) -> None:
+        for field, errors in (exc.detail if isinstance(exc.detail, dict) else {None: exc.detail}).items():
+            self.add_error(field if field in self.fields else None, _first_message(errors))

@@ -14,7 +14,7 @@ missing is shown as "—" and left out of the metrics, never guessed):
 
 * every kind — ``steps``, ``final_energy_ev`` (single point: ``energy_ev``), ``converged``
   (kinds with a relaxation stage may nest these under ``relax``),
-  ``provenance.{wall_time_s, steps, atom_steps_per_s, device, gpu_name}``;
+  ``provenance.{wall_time_s, steps, steps_per_s, atom_steps_per_s, device, gpu_name}``;
 * optimization — ``final.volume_a3``, ``initial.volume_a3``, ``volume_change_pct`` (vs input);
   ``volume_vs_dft_pct`` and ``rmsd_to_dft_a`` top-level or, as the executor writes them,
   ``dft.volume_vs_dft_pct`` / ``dft.rmsd_final_to_dft_a`` (volume vs DFT is computed from
@@ -129,6 +129,7 @@ def build_row(record: dict) -> dict:
         "cv300_error": cv - dft_cv if cv is not None and dft_cv is not None else None,
         "stable": _flag(result.get("stable")),
         "wall_time_s": _number(_first(prov.get("wall_time_s"), record.get("wall_time_s"))),
+        "steps_per_s": _number(prov.get("steps_per_s")),
         "atom_steps_per_s": _number(prov.get("atom_steps_per_s")),
         "device": prov.get("gpu_name") or prov.get("device") or None,
     }
@@ -224,6 +225,56 @@ def speed_summary(rows) -> dict:
     }
 
 
+def speed_by_device(rows) -> list[dict]:
+    """Median steps/s and atoms·steps/s of the completed rows, per device (GPU name or "cpu")."""
+    by_device: dict[str, list[dict]] = {}
+    for row in rows:
+        if row.get("device") and row.get("atom_steps_per_s") is not None:
+            by_device.setdefault(row["device"], []).append(row)
+    out = []
+    for device, picked in sorted(by_device.items()):
+        steps = [r["steps_per_s"] for r in picked if r.get("steps_per_s") is not None]
+        out.append(
+            {
+                "device": device,
+                "median_atom_steps_per_s": statistics.median(r["atom_steps_per_s"] for r in picked),
+                "median_steps_per_s": statistics.median(steps) if steps else None,
+                "n": len(picked),
+            }
+        )
+    return out
+
+
+SPEED_NOTE = (
+    "Speed is compared only between tasks that ran on the same device (GPU model, or CPU): "
+    "a ratio across devices would measure the hardware, not the model. Ratios (×) are to the "
+    "first run measured on that device."
+)
+
+
+def compare_speed(runs: list[dict]) -> dict:
+    """Per device, each run's median atoms·steps/s and its ratio to the first run that has a
+    value on that device; devices only one run used get no ratio."""
+    per_run = [{s["device"]: s for s in speed_by_device(entry["rows"])} for entry in runs]
+    devices = sorted({d for speeds in per_run for d in speeds})
+    table = []
+    for device in devices:
+        values = [speeds.get(device) for speeds in per_run]
+        base = next((v["median_atom_steps_per_s"] for v in values if v is not None), None)
+        shared = sum(v is not None for v in values) > 1
+        table.append(
+            {
+                "device": device,
+                "values": [None if v is None else v["median_atom_steps_per_s"] for v in values],
+                "n": [0 if v is None else v["n"] for v in values],
+                "ratios": [
+                    v["median_atom_steps_per_s"] / base if (shared and v is not None and base) else None for v in values
+                ],
+            }
+        )
+    return {"devices": table, "note": SPEED_NOTE}
+
+
 def summarize(rows, kind: str = "") -> dict:
     """Counts, DFT comparisons (each ``None`` when the run has no data for it) and speed."""
     by_status: dict[str, int] = {}
@@ -304,4 +355,5 @@ def compare(kind: str, runs: list[dict]) -> dict:
         "runs": [{**entry["run"], "summary": entry["summary"]} for entry in runs],
         "structures": structures,
         "same_structures": len({frozenset(rows) for rows in by_run}) == 1,
+        "speed": compare_speed(runs),
     }

@@ -1,7 +1,8 @@
 """Creating benchmark runs: one BenchmarkRun row plus one task per structure, sent on commit.
 
 ``create_benchmark_run`` is the only way runs are made (API, pages, ``enqueue_benchmark``), so
-validation is in one place. Errors are DRF ``ValidationError``s keyed by the offending field
+validation is in one place (``plan_benchmark_run``, which the estimate before submit shares).
+Errors are DRF ``ValidationError``s keyed by the offending field
 (``kind``, ``model``, ``structure_set``, ``structures``, ``params``, ``preset``): the API turns
 them into a 400 naming the field, the form and the command show the same message.
 
@@ -18,6 +19,7 @@ from rest_framework.exceptions import ValidationError
 from mofsim_site import executors
 from structures_app import builtin
 from structures_app.models import Structure, StructureSet
+from tasks_app import eta
 from tasks_app.benchmarks import collect, report
 from tasks_app.choices import TERMINAL, Priority, TaskStatus
 from tasks_app.models import BenchmarkRun
@@ -87,6 +89,40 @@ def _validated_params(kind: str, params, preset: str) -> dict:
         raise ValidationError({**top, **({"params": nested} if nested else {})})
 
 
+def plan_benchmark_run(
+    *,
+    owner,
+    kind: str,
+    model,
+    structure_set: StructureSet | None = None,
+    structures=None,
+    preset: str = "protocol",
+    params: dict | None = None,
+) -> tuple[list[Structure], dict]:
+    """What a run would be — its structures and validated parameters — or a ValidationError
+    naming the field. ``create_benchmark_run`` and the estimate before submit share it."""
+    if kind not in benchmark_kinds():
+        raise ValidationError({"kind": [f"{kind!r} is not a benchmark task type; choose from {benchmark_kinds()}"]})
+    if model is None or not model.is_usable:
+        raise ValidationError({"model": ["model is missing, disabled or not validated"]})
+    if (structure_set is None) == (structures is None):
+        raise ValidationError({"structure_set": ["give either a structure set or a list of structures"]})
+    members = list(structure_set.ordered_structures()) if structure_set is not None else list(structures)
+    if not members:
+        raise ValidationError({"structure_set" if structure_set else "structures": ["no structures to run"]})
+    for structure in members:
+        if structure.owner_id not in (None, owner.pk) and not owner.is_staff:
+            raise ValidationError({"structures": [f"structure not found: {structure.pk}"]})
+    return members, _validated_params(kind, params, preset)
+
+
+def estimate_benchmark_run(*, priority: int = Priority.NORMAL, **plan) -> eta.Estimate:
+    """How long the run would take (``tasks_app.eta``), without creating anything."""
+    members, validated = plan_benchmark_run(**plan)
+    return eta.estimate(kind=plan["kind"], model=plan["model"], structures=members, params=validated,
+                        priority=priority)  # fmt: skip
+
+
 def create_benchmark_run(
     *,
     owner,
@@ -101,19 +137,8 @@ def create_benchmark_run(
     time_limit_s: int | None = None,
 ) -> BenchmarkRun:
     """Create the run and one QUEUED task per structure; messages go out after commit."""
-    if kind not in benchmark_kinds():
-        raise ValidationError({"kind": [f"{kind!r} is not a benchmark task type; choose from {benchmark_kinds()}"]})
-    if model is None or not model.is_usable:
-        raise ValidationError({"model": ["model is missing, disabled or not validated"]})
-    if (structure_set is None) == (structures is None):
-        raise ValidationError({"structure_set": ["give either a structure set or a list of structures"]})
-    members = list(structure_set.ordered_structures()) if structure_set is not None else list(structures)
-    if not members:
-        raise ValidationError({"structure_set" if structure_set else "structures": ["no structures to run"]})
-    for structure in members:
-        if structure.owner_id not in (None, owner.pk) and not owner.is_staff:
-            raise ValidationError({"structures": [f"structure not found: {structure.pk}"]})
-    validated = _validated_params(kind, params, preset)
+    members, validated = plan_benchmark_run(owner=owner, kind=kind, model=model, structure_set=structure_set,
+                                            structures=structures, preset=preset, params=params)  # fmt: skip
     what = structure_set.slug if structure_set else f"{len(members)} structure{'' if len(members) == 1 else 's'}"
     with transaction.atomic():
         run = BenchmarkRun.objects.create(

@@ -45,6 +45,7 @@ OPTIONAL = [
 ]
 TAIL = [
     Column("wall_time_s", "Wall (s)", ".1f"),
+    Column("steps_per_s", "steps/s", ".2f"),
     Column("atom_steps_per_s", "atoms·steps/s", ".0f"),
     Column("device", "Device"),
 ]

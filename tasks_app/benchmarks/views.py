@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 
 from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
 from tasks_app.benchmarks import collect, table
@@ -62,6 +63,15 @@ def benchmark_create(request):
 
 
 @login_required
+@require_POST
+def benchmark_estimate(request):
+    """Fragment: the form's errors, or how long the run would take (nothing is created)."""
+    form = BenchmarkForm(request.POST, user=request.user)
+    estimate = form.estimate() if form.is_valid() else None
+    return render(request, "tasks_app/partials/_benchmark_estimate.html", {"form": form, "estimate": estimate})
+
+
+@login_required
 def benchmark_detail(request, pk):
     run = get_object_or_404(visible_runs(request.user), pk=pk)
     context = report_context(run)
@@ -71,6 +81,14 @@ def benchmark_detail(request, pk):
             response.status_code = HTMX_STOP_POLLING
         return response
     return render(request, "tasks_app/benchmark_detail.html", context)
+
+
+def _speed_cell(value, n: int, ratio) -> str:
+    """A cell such as "1234 atoms·steps/s (5 tasks) · 1.80×" (the ratio only on a shared device)."""
+    if value is None:
+        return "—"
+    text = f"{value:.0f} atoms·steps/s ({n} task{'' if n == 1 else 's'})"
+    return text + (f" · {ratio:.2f}×" if ratio is not None else "")
 
 
 @login_required
@@ -97,9 +115,17 @@ def benchmark_compare(request):
         }
         for s in data["structures"]
     ]
+    speed_rows = [
+        {
+            "device": d["device"],
+            "cells": [_speed_cell(v, n, r) for v, n, r in zip(d["values"], d["n"], d["ratios"], strict=True)],
+        }
+        for d in data["speed"]["devices"]
+    ]
     context = {
         "data": data,
         "runs": data["runs"],
+        "speed_rows": speed_rows,
         "summary_table": summary_table,
         "structures": structures,
         "metric_label": metric_column.label if metric_column else data["metric"],

@@ -41,6 +41,7 @@ class SpeedMeter:
             "engine": "batched" if self.engine is not None else "ase",
             "device": self.device,
             "force_evaluations": self.steps,
+            "atom_steps": self.atom_steps,
             "wall_time_s": wall,
             "steps_per_s": self.steps / wall if wall > 0 else None,
             "atom_steps_per_s": self.atom_steps / wall if wall > 0 else None,

@@ -18,6 +18,15 @@ class Field:
 
 
 FIELDS: dict[str, Field] = {
+    # speed (provenance, ``tasks_app.speed``): the same keys for every task type
+    "provenance.steps": Field("Steps", "", 0),
+    "provenance.wall_time_s": Field("Wall time (attempt, model load included)", "s", 1),
+    "provenance.run_time_s": Field("Run time", "s", 2),
+    "provenance.steps_per_s": Field("Speed", "steps/s", 2),
+    "provenance.atom_steps_per_s": Field("Speed per atom", "atoms·steps/s", 1),
+    "provenance.device": Field("Device"),
+    "provenance.gpu_name": Field("GPU"),
+    "provenance.engine": Field("Engine"),
     # energies and forces
     "energy_ev": Field("Energy", "eV", 5),
     "energy_per_atom_ev": Field("Energy per atom", "eV/atom", 5),

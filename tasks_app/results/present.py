@@ -111,10 +111,32 @@ HEADLINE = {
 }
 
 
+SPEED = [
+    "provenance.steps",
+    "provenance.run_time_s",
+    "provenance.steps_per_s",
+    "provenance.atom_steps_per_s",
+    "provenance.wall_time_s",
+    "provenance.device",
+    "provenance.gpu_name",
+    "provenance.engine",
+]
+
+
+def speed(result: dict) -> list[dict]:
+    """The speed rows every task type shows (from its provenance; none for an old result)."""
+    rows = [r for r in (row(result, k) for k in SPEED) if r and r["value"] != ""]
+    unit = lookup(result, "provenance.step_unit")
+    for r in rows:
+        if r["key"] == "provenance.steps" and unit:
+            r["unit"] = unit
+    return rows
+
+
 def present(kind: str, result: dict, params: dict, points: list[dict]) -> dict:
-    """``{"headline", "verdict", "sections", "tables", "warnings", "charts", "generic"}``."""
+    """``{"headline", "verdict", "sections", "tables", "warnings", "charts", "generic", "speed"}``."""
     if kind not in LAYOUTS:
-        return {"generic": _generic_rows(result), "warnings": result.get("warnings") or []}
+        return {"generic": _generic_rows(result), "warnings": result.get("warnings") or [], "speed": speed(result)}
     sections = []
     for title, keys in LAYOUTS[kind]:
         rows = [r for r in (row(result, k) for k in keys) if r]
@@ -131,6 +153,7 @@ def present(kind: str, result: dict, params: dict, points: list[dict]) -> dict:
         "warnings": warnings,
         "charts": charts.for_result(kind, result, params, points),
         "generic": [],
+        "speed": speed(result),
     }
 
 

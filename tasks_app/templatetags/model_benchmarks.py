@@ -1,4 +1,5 @@
-"""``{% model_benchmarks model user %}``: a model's benchmark runs so far, for the model page.
+"""``{% model_benchmarks model user %}``: a model's benchmark runs so far, for the model page;
+``{% model_speed model %}``: its measured speed per task type and device.
 
 The model page lives in models_app, a layer below the task core (DESIGN.md rule 10), so it
 cannot import benchmark code; the core offers this tag instead and the template loads it by
@@ -6,26 +7,15 @@ name. Each run shows its structure set, state, headline numbers and speed per de
 (median atom-steps/s of its tasks on that device), linked to the run's report.
 """
 
-import statistics
-
 from django import template
 
+from tasks_app import eta
 from tasks_app.benchmarks.collect import build_report
+from tasks_app.benchmarks.report import speed_by_device
 from tasks_app.models import BenchmarkRun
 
 register = template.Library()
 MAX_RUNS = 20
-
-
-def speed_by_device(rows) -> list[dict]:
-    rates: dict[str, list[float]] = {}
-    for row in rows:
-        if row.get("device") and row.get("atom_steps_per_s") is not None:
-            rates.setdefault(row["device"], []).append(row["atom_steps_per_s"])
-    return [
-        {"device": device, "median_atom_steps_per_s": statistics.median(values), "n": len(values)}
-        for device, values in sorted(rates.items())
-    ]
 
 
 @register.inclusion_tag("tasks_app/partials/_model_benchmarks.html")
@@ -49,3 +39,10 @@ def model_benchmarks(model, user):
             }
         )
     return {"entries": entries, "model": model}
+
+
+@register.inclusion_tag("tasks_app/partials/_model_speed.html")
+def model_speed(model):
+    """Measured speed per task type and device, from every user's completed tasks (aggregates
+    only: no task, structure or owner is shown)."""
+    return {"rows": eta.speed_table(model), "model": model}

@@ -114,3 +114,23 @@ def test_the_batched_e_v_points_stop_at_the_next_pass_after_a_cancel(tiny_mace_c
         bulk_modulus.run(atoms, tiny_mace_calc, params, reporter)
     eos_points = [p for p in reporter.points if str(p.get("stage", "")).startswith("eos_")]
     assert len(eos_points) == 2 * 5  # two rounds of five cells, then the cancel before the third pass
+
+
+def test_the_speed_record_counts_the_same_steps_on_both_engines(tiny_mace_calc, tmp_path):
+    """Force evaluations through the ASE calculator (the runner's hook) plus those the batched
+    engine reports: both engines do the same work, so both records say the same steps."""
+    from tasks_app.runner import checked_calculator
+    from tasks_app.speed import ForceCounter, speed_record
+
+    params = validate_params("heat_capacity", {"relax_fmax": 0.05, "relax_steps": 5})
+    records = {}
+    for engine in ("ase", "batched"):
+        counter = ForceCounter()
+        with checked_calculator(tiny_mace_calc, lambda: None, counter):
+            result = heat_capacity.run(cu_low_symmetry(), tiny_mace_calc, {**params, "engine": engine},
+                                       Reporter(tmp_path / engine))  # fmt: skip
+        records[engine] = speed_record(counter, result, run_s=1.0, progress_steps=0)
+    ase_path, batched = records["ase"], records["batched"]
+    assert (ase_path["engine"], batched["engine"]) == ("ase", "batched")
+    assert batched["steps"] == ase_path["steps"] > result["n_displacements"]
+    assert batched["atom_steps"] == ase_path["atom_steps"]

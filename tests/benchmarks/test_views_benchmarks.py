@@ -92,4 +92,6 @@ def test_the_comparison_page_puts_runs_side_by_side(owner_client, run, owner, cu
     assert page.status_code == 200
     assert body.count(f"/benchmarks/{run.pk}/") == 1 and body.count(f"/benchmarks/{other.pk}/") == 1
     assert "ΔV vs DFT (%) per structure" in body and "<svg" in body
+    assert 'id="compare-speed"' in body and "only between tasks that ran on the same device" in body
+    assert "atoms·steps/s (2 tasks) · 1.00×" in body  # both runs on this CPU: a ratio
     assert owner_client.get(f"/benchmarks/compare/?runs={run.pk}").status_code == 302  # needs two

@@ -82,6 +82,16 @@ def test_it_submits_many_and_runs_a_benchmark_with_reports(live_server, owner, e
     assert refused.value.details["tasks"] == [{"index": 1, "errors": {"structure": ["structure 999999 not found"]}}]
     assert TaskRow.objects.count() == 2
 
+    # Estimates before submit, from the two tasks just measured; nothing is created.
+    estimate = client.estimate("single_point", cu_structure.pk, model="emt")
+    assert (estimate["n_samples"], estimate["source"]) == (2, "same parameters") and estimate["text"]
+    ahead = client.estimate_benchmark("single_point", structures=[cu_structure.pk], model="emt")
+    assert ahead["n_tasks"] == 1 and ahead["run_s"] == pytest.approx(estimate["run_s"])
+    with pytest.raises(ValidationError) as bad:
+        client.estimate("single_point", 999_999, model="emt")
+    assert "structure" in bad.value.details
+    assert TaskRow.objects.count() == 2
+
     run = client.create_benchmark("single_point", structures=[cu_structure.pk], model="emt", name="sdk")
     run_id = run["run"]["id"]
     final = client.wait_benchmark(run_id, timeout=60, poll=0.2)
@@ -168,6 +178,10 @@ def test_the_async_client_runs_a_task(live_server, owner, emt, worker, cu_cif, t
                 await client.submit_many([{"kind": "single_point", "structure": structure["id"], "model": "emt"},
                                           {"kind": "single_point", "structure": 999_999}])  # fmt: skip
             assert [r["index"] for r in refused.value.details["tasks"]] == [1]
+            estimate = await client.estimate("single_point", structure["id"], model="emt")
+            assert estimate["n_samples"] == 2
+            run_eta = await client.estimate_benchmark("single_point", structures=[structure["id"]], model="emt")
+            assert run_eta["n_tasks"] == 1
             return done, lines, await tasks[0].result(), path
 
     done, lines, result, path = run_async(main)

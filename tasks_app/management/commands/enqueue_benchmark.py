@@ -6,6 +6,9 @@ Examples::
     manage.py enqueue_benchmark optimization --structures MOF-5_primitive,calf --sync
     manage.py enqueue_benchmark bulk_modulus --set main_set --priority HIGH --wait --timeout 7200
 
+Before it submits, it prints one ``estimate:`` line: how long the run would take and how many
+tasks are ahead of it (``tasks_app.eta``, which says what the number came from).
+
 Modes: without ``--wait``/``--sync`` it creates the run and its queued tasks and returns (the
 workers do the rest). ``--wait`` follows the workers with a progress bar (tasks done / total
 and the running task's step), then prints the results table and the summary. ``--sync`` runs
@@ -39,6 +42,7 @@ from models_app.models import MLModel
 from tasks_app.benchmarks import collect, table
 from tasks_app.benchmarks.services import (
     create_benchmark_run,
+    estimate_benchmark_run,
     resolve_set,
     resolve_structure_names,
 )
@@ -96,17 +100,11 @@ class Command(BaseCommand):
             else:
                 names = [n.strip() for n in opts["structures"].split(",") if n.strip()]
                 structure_set, structures = None, resolve_structure_names(user, names)
-            run = create_benchmark_run(
-                owner=user,
-                kind=opts["kind"],
-                model=model,
-                structure_set=structure_set,
-                structures=structures,
-                preset=opts["preset"],
-                params=params,
-                priority=Priority[opts["priority"]].value,
-                name=opts["name"],
-            )
+            plan = {"owner": user, "kind": opts["kind"], "model": model, "structure_set": structure_set,
+                    "structures": structures, "preset": opts["preset"], "params": params}  # fmt: skip
+            priority = Priority[opts["priority"]].value
+            self.stdout.write(f"estimate: {estimate_benchmark_run(priority=priority, **plan).text}")
+            run = create_benchmark_run(**plan, priority=priority, name=opts["name"])
         except ValidationError as exc:
             raise CommandError(flatten(exc.detail))
         total = run.tasks.count()
