@@ -64,6 +64,8 @@ def build_report(run: BenchmarkRun, tasks: list[Task] | None = None) -> dict:
         "columns": [{"key": c.key, "label": c.label} for c in columns],
         "rows": rows,
         "_columns": columns,
+        # For the per-structure panels (E(V), Cv(T)); kept out of the API body, which has the rows.
+        "_results": {str(t.pk): t.result for t in tasks if t.result},
     }
 
 

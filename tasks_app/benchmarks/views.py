@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
 from tasks_app.benchmarks import collect, table
 from tasks_app.benchmarks.forms import BenchmarkForm
+from tasks_app.benchmarks.panels import LEGENDS, structure_panels
 from tasks_app.benchmarks.services import ComparisonError, annotated_runs, comparison, parse_run_ids, visible_runs
 from tasks_app.benchmarks.svg import report_plots
 
@@ -27,9 +28,15 @@ def _safe_plots(named_rows) -> list[dict]:
     return [{"title": p["title"], "svg": mark_safe(p["svg"])} for p in report_plots(named_rows)]  # noqa: S308
 
 
+def _safe_panels(kind, rows, results) -> list[dict]:
+    # As for the plots: ``svgplot`` escapes every text it draws.
+    return [{**p, "svg": mark_safe(p["svg"])} for p in structure_panels(kind, rows, results)]  # noqa: S308
+
+
 def report_context(run) -> dict:
     data = collect.build_report(run)
     columns = data["_columns"]
+    panels = _safe_panels(run.kind, data["rows"], data["_results"])
     return {
         "run": run,
         "params_json": json.dumps(run.params, sort_keys=True),
@@ -37,6 +44,8 @@ def report_context(run) -> dict:
         "columns": columns,
         "table_rows": [(row, table.format_row(row, columns)) for row in data["rows"]],
         "plots": _safe_plots([(run.model.name, data["rows"])]),
+        "panels": panels,
+        "panel_legend": LEGENDS.get(run.kind, []) if panels else [],
         "finished": data["summary"]["all_finished"],
         "poll_seconds": POLL_SECONDS,
     }

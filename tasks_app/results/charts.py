@@ -98,9 +98,15 @@ def _stability(result, params, points):
         }
 
 
-def birch_murnaghan_curve(points: list[dict], n: int = 80) -> list[tuple[float, float]]:
-    """The fitted E(V) curve over the scanned range ([] when the fit fails)."""
+def birch_murnaghan_curve(points: list[dict], n: int = 80, b0_gpa: float | None = None) -> list[tuple[float, float]]:
+    """The fitted E(V) curve over the scanned range ([] when the fit fails).
+
+    With ``b0_gpa`` the curve keeps the fitted E0, V0 and B0' but takes that bulk modulus (the
+    benchmark report draws the DFT B0 this way, so a too soft or too stiff model shows as a
+    curve that is too wide or too narrow around the same minimum).
+    """
     from ase.eos import EquationOfState
+    from ase.units import GPa
 
     volumes = [p["volume_a3"] for p in points]
     eos = EquationOfState(volumes, [p["energy_ev"] for p in points], eos="birchmurnaghan")
@@ -108,8 +114,11 @@ def birch_murnaghan_curve(points: list[dict], n: int = 80) -> list[tuple[float, 
         eos.fit(warn=False)
     except (RuntimeError, ValueError):
         return []
+    parameters = list(eos.eos_parameters)  # E0, B0 (eV/Å³), B0', V0
+    if b0_gpa is not None:
+        parameters[1] = b0_gpa * GPa
     grid = np.linspace(min(volumes), max(volumes), n)
-    return [(float(v), float(e)) for v, e in zip(grid, eos.func(grid, *eos.eos_parameters), strict=True)]
+    return [(float(v), float(e)) for v, e in zip(grid, eos.func(grid, *parameters), strict=True)]
 
 
 def _bulk_modulus(result, params, points):

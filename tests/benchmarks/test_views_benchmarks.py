@@ -93,3 +93,22 @@ def test_the_comparison_page_puts_runs_side_by_side(owner_client, run, owner, cu
     assert body.count(f"/benchmarks/{run.pk}/") == 1 and body.count(f"/benchmarks/{other.pk}/") == 1
     assert "ΔV vs DFT (%) per structure" in body and "<svg" in body
     assert owner_client.get(f"/benchmarks/compare/?runs={run.pk}").status_code == 302  # needs two
+
+
+def test_a_bulk_modulus_report_has_an_eos_panel_per_structure(owner_client, owner, cu_set, emt, run_inline):
+    from structures_app.models import Structure
+
+    Structure.objects.filter(name="Cu-wide").update(reference={"dft_b0_gpa": 140.0})
+    params = {"npoints": 7, "relax_steps": 60, "point_steps": 15}
+    bm = create_benchmark_run(
+        owner=owner, kind="bulk_modulus", model=emt, structure_set=cu_set, preset="quick", params=params
+    )
+    finish(bm, run_inline)
+    body = owner_client.get(f"/benchmarks/{bm.pk}/").content.decode()
+    panels = body.split('id="benchmark-panels"')[1].split("</section>")[0]
+    assert panels.count('<figure class="panel"') == 2
+    assert 'data-structure="Cu-wide"' in panels and 'data-structure="Cu-tight"' in panels
+    assert "DFT 140.0 GPa" in panels and "DFT — GPa" in panels
+    assert panels.count('class="axis-title">volume (Å³)<') == 2
+    assert panels.count("E − E_min (eV)</text>") == 2
+    assert "same fit with the DFT B0" in panels  # the shared legend
