@@ -15,7 +15,7 @@ from mofsim_site import executors
 from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
 from tasks_app.archive import artifact_response
 from tasks_app.choices import TaskStatus
-from tasks_app.forms import TaskNotesForm, TaskSubmitForm
+from tasks_app.forms import NotesForm, TaskSubmitForm
 from tasks_app.models import Task, TaskMetricPoint
 from tasks_app.param_docs import describe
 from tasks_app.results.compare import CompareError, compare
@@ -51,7 +51,7 @@ def task_detail(request, pk):
         return response
     lines = list(task.log_lines.order_by("-id")[:200])[::-1]
     points = list(task.metric_points.order_by("step", "id").values("step", "data"))
-    notes_form = TaskNotesForm(initial={"notes": task.notes, "tags": ", ".join(task.tags or [])})
+    notes_form = NotesForm(initial={"notes": task.notes, "tags": ", ".join(task.tags or [])})
     context = {"task": task, "lines": lines, "points": points, "waiting": wait_reason(task), "notes_form": notes_form}
     return render(request, "tasks_app/task_detail.html", context)
 
@@ -72,7 +72,7 @@ def task_notes(request, pk):
     """Save the owner's notes and tags; only those two columns are written (a worker may be
     writing progress to the same row)."""
     task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
-    form = TaskNotesForm(request.POST)
+    form = NotesForm(request.POST)
     saved = form.is_valid()
     if saved:
         Task.objects.filter(pk=task.pk).update(notes=form.cleaned_data["notes"], tags=form.cleaned_data["tags"])

@@ -46,6 +46,8 @@ def run_meta(run: BenchmarkRun) -> dict:
         "structure_set": run.structure_set.slug if run.structure_set_id else None,
         "preset": run.preset,
         "params": run.params,
+        "notes": run.notes,
+        "tags": run.tags,
         "owner": run.owner.get_username(),
         "created_at": run.created_at.isoformat(),
     }

@@ -9,4 +9,5 @@ urlpatterns = [
     path("new/", views.benchmark_create, name="benchmark_create"),
     path("compare/", views.benchmark_compare, name="benchmark_compare"),
     path("<uuid:pk>/", views.benchmark_detail, name="benchmark_detail"),
+    path("<uuid:pk>/notes/", views.benchmark_notes, name="benchmark_notes"),
 ]
