@@ -17,13 +17,21 @@ MARGIN_RIGHT_AXIS = 62
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values (1, 2, 5 × 10^k steps) covering [lo, hi]."""
+    """Round tick values (1, 2, 5 × 10^k steps) covering [lo, hi]; at least three when the span
+    is just over a round step (0 and 0.05 alone leave a small panel without a scale)."""
     span = hi - lo
     if span <= 0:
         return [lo]
     raw = span / count
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    candidates = [m * power for m in (0.5, 1, 2, 5, 10)]
+    step = next(s for s in candidates if s >= raw)
+    ticks = _ticks_at(lo, hi, step)
+    finer = [s for s in candidates if s < step]
+    return _ticks_at(lo, hi, finer[-1]) if len(ticks) < 3 and finer else ticks
+
+
+def _ticks_at(lo: float, hi: float, step: float) -> list[float]:
     first = math.ceil(lo / step) * step
     ticks, value = [], first
     while value <= hi + step * 1e-9:

@@ -20,3 +20,8 @@ def test_the_legend_can_be_left_to_the_page():
     series = [Series("a", [(0, 1), (1, 2)]), Series("b", [(0, 2), (1, 1)])]
     assert 'class="legend"' in line_svg(series, "x (s)", "y (m)")
     assert 'class="legend"' not in line_svg(series, "x (s)", "y (m)", legend=False)
+
+
+def test_a_span_just_over_a_round_step_still_gets_three_ticks():
+    assert nice_ticks(-0.004, 0.064) == [0.0, 0.02, 0.04, 0.06]
+    assert nice_ticks(0, 100) == [0, 20, 40, 60, 80, 100]
