@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from mofsim_site import executors
 from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
+from mofsim_site.tags import TagError, clean_tag, tagged
 from tasks_app.archive import artifact_response
 from tasks_app.choices import TaskStatus
 from tasks_app.forms import NotesForm, TaskSubmitForm
@@ -30,8 +31,14 @@ def task_list(request):
     status = request.GET.get("status", "")
     if status in TaskStatus.values:
         qs = qs.filter(status=status)
+    tag = request.GET.get("tag", "").strip().lower()
+    if tag:
+        try:
+            qs = tagged(qs, clean_tag(tag))
+        except TagError:
+            qs = qs.none()  # no task carries a tag the rule forbids
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "status": status, "statuses": TaskStatus.choices}
+    context = {"page": page, "status": status, "tag": tag, "statuses": TaskStatus.choices}
     template = "tasks_app/partials/_task_table.html" if is_partial(request) else "tasks_app/task_list.html"
     return render(request, template, context)
 
