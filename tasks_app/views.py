@@ -31,14 +31,15 @@ def task_list(request):
     status = request.GET.get("status", "")
     if status in TaskStatus.values:
         qs = qs.filter(status=status)
-    tag = request.GET.get("tag", "").strip().lower()
+    tag, tag_error = request.GET.get("tag", "").strip().lower(), ""
     if tag:
         try:
             qs = tagged(qs, clean_tag(tag))
-        except TagError:
-            qs = qs.none()  # no task carries a tag the rule forbids
+        except TagError as exc:
+            # Said in the table (htmx swaps it as the user types; it would not swap a 400).
+            qs, tag_error = qs.none(), str(exc)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "status": status, "tag": tag, "statuses": TaskStatus.choices}
+    context = {"page": page, "status": status, "tag": tag, "tag_error": tag_error, "statuses": TaskStatus.choices}
     template = "tasks_app/partials/_task_table.html" if is_partial(request) else "tasks_app/task_list.html"
     return render(request, template, context)
 
