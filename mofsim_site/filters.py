@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from mofsim_site import executors
+from mofsim_site.tags import TagError, clean_tag, tagged
 
 
 def kind_choices(*, needs_structure: bool | None = None):
@@ -78,3 +79,26 @@ class IntegerFilter(django_filters.NumberFilter):
     """A whole number (an id), where ``NumberFilter`` would take any decimal."""
 
     field_class = forms.IntegerField
+
+
+class TagField(forms.CharField):
+    """One tag, checked against the tag rule (``mofsim_site.tags``)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return ""
+        try:
+            return clean_tag(value)
+        except TagError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class TagFilter(django_filters.Filter):
+    """``?tag=mof-5``: rows whose tags include that one."""
+
+    field_class = TagField
+
+    def filter(self, qs, value):
+        return tagged(qs, value) if value else qs

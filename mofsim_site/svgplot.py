@@ -17,13 +17,21 @@ MARGIN_RIGHT_AXIS = 62
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values (1, 2, 5 × 10^k steps) covering [lo, hi]."""
+    """Round tick values (1, 2, 5 × 10^k steps) covering [lo, hi]; at least three when the span
+    is just over a round step (0 and 0.05 alone leave a small panel without a scale)."""
     span = hi - lo
     if span <= 0:
         return [lo]
     raw = span / count
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    candidates = [m * power for m in (0.5, 1, 2, 5, 10)]
+    step = next(s for s in candidates if s >= raw)
+    ticks = _ticks_at(lo, hi, step)
+    finer = [s for s in candidates if s < step]
+    return _ticks_at(lo, hi, finer[-1]) if len(ticks) < 3 and finer else ticks
+
+
+def _ticks_at(lo: float, hi: float, step: float) -> list[float]:
     first = math.ceil(lo / step) * step
     ticks, value = [], first
     while value <= hi + step * 1e-9:
@@ -34,6 +42,21 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 def tick_label(value: float) -> str:
     return f"{value:.4g}"
+
+
+def tick_labels(ticks: list[float]) -> list[str]:
+    """Labels with as many decimals as the tick step needs, so neighbours never read the same
+    (four significant digits turn -1234.50 and -1234.48 eV, or 16 800 and 16 900 Å³, into
+    look-alikes). Very large or tiny values fall back to three significant digits."""
+    if len(ticks) < 2:
+        return [tick_label(t) for t in ticks]
+    step = abs(ticks[1] - ticks[0])
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    biggest = max(abs(t) for t in ticks)
+    if biggest >= 1e6 or decimals > 6:
+        return [f"{t:.3g}" for t in ticks]
+    cleaned = [0.0 if abs(t) < step * 1e-6 else t for t in ticks]  # no "-0.00" from round-off
+    return [f"{t:.{decimals}f}" for t in cleaned]
 
 
 def limits(values) -> tuple[float, float]:
@@ -53,14 +76,14 @@ def frame(
         f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">',
         f'<rect x="{x0}" y="{y1}" width="{x1 - x0}" height="{y0 - y1}" fill="#fff" stroke="#999"/>',
     ]
-    for t in xticks:
+    for t, text in zip(xticks, tick_labels(xticks), strict=True):
         x = sx(t)
         parts.append(f'<line x1="{x:.1f}" y1="{y0}" x2="{x:.1f}" y2="{y0 + 4}" stroke="#999"/>')
-        parts.append(f'<text x="{x:.1f}" y="{y0 + 16}" font-size="10" text-anchor="middle">{tick_label(t)}</text>')
-    for t in yticks:
+        parts.append(f'<text x="{x:.1f}" y="{y0 + 16}" font-size="10" text-anchor="middle">{text}</text>')
+    for t, text in zip(yticks, tick_labels(yticks), strict=True):
         y = sy(t)
         parts.append(f'<line x1="{x0 - 4}" y1="{y:.1f}" x2="{x0}" y2="{y:.1f}" stroke="#999"/>')
-        parts.append(f'<text x="{x0 - 6}" y="{y + 3:.1f}" font-size="10" text-anchor="end">{tick_label(t)}</text>')
+        parts.append(f'<text x="{x0 - 6}" y="{y + 3:.1f}" font-size="10" text-anchor="end">{text}</text>')
     parts.append(
         f'<text x="{(x0 + x1) / 2:.1f}" y="{height - 6}" font-size="11" text-anchor="middle" '
         f'class="axis-title">{escape(xlabel)}</text>'
@@ -112,11 +135,13 @@ def line_svg(
     bands: list[tuple[float, float, str]] | None = None,
     width: int = 560,
     height: int = 280,
+    legend: bool = True,
 ) -> str:
     """Curves against a shared x axis, with optional second y axis (right) and shaded x bands.
 
     ``bands`` are ``(x_start, x_end, label)`` stretches (MD stages), drawn behind the curves
-    with their label on top. Returns "" when no series has a point.
+    with their label on top. ``legend=False`` leaves the legend off (small multiples share one
+    legend on the page). Returns "" when no series has a point.
     """
     series = [s for s in series if s.points]
     if not series:
@@ -131,7 +156,8 @@ def line_svg(
         xlo, xhi = limits([xlo])
     ylo, yhi = limits([y for s in left for _, y in s.points])
     r_margin = MARGIN_RIGHT_AXIS if right else MARGIN_RIGHT
-    x0, x1, y0, y1 = MARGIN_LEFT, width - r_margin, height - MARGIN_BOTTOM, MARGIN_TOP + (14 if len(series) > 1 else 0)
+    top = MARGIN_TOP + (14 if legend and len(series) > 1 else 0)
+    x0, x1, y0, y1 = MARGIN_LEFT, width - r_margin, height - MARGIN_BOTTOM, top
     sx, sy = _scale(xlo, xhi, x0, x1), _scale(ylo, yhi, y0, y1)
     parts = frame(width, height, xlabel, ylabel, nice_ticks(xlo, xhi), nice_ticks(ylo, yhi), sx, sy,
                   f"{ylabel} against {xlabel}", right=r_margin, top=y1)  # fmt: skip
@@ -172,7 +198,7 @@ def line_svg(
                     f'<circle cx="{sx(x):.1f}" cy="{fy(y):.1f}" r="3.5" fill="{colour}">'
                     f"<title>{escape(tip)}</title></circle>"
                 )
-    if len(series) > 1:
+    if legend and len(series) > 1:
         x = x0
         for i, s in enumerate(series):
             colour = s.colour or PALETTE[i % len(PALETTE)]

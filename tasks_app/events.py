@@ -160,13 +160,29 @@ def log_lines(task_id, lines) -> None:
     push([(task_group(task_id), {"type": "task.event", "event": "log", "data": data, "html": html})])
 
 
-def progress(task, point: dict | None) -> None:
+MAX_PUSHED_POINTS = 300
+
+
+def _point(p: dict) -> dict:
+    return {"step": p["step"], "data": {k: v for k, v in p.items() if k != "step"}}
+
+
+def progress(task, point: dict | None, batch: list[dict] | None = None) -> None:
+    """Push the progress fragment. ``batch`` is every metric point written since the last push
+    (the live chart draws them all, not only the latest one per persist interval); more than
+    ``MAX_PUSHED_POINTS`` are thinned evenly, the last one always kept."""
     if not listened([task_group(task.id)]):
         return
-    point_json = (
-        json.dumps({"step": point["step"], "data": {k: v for k, v in point.items() if k != "step"}}) if point else ""
+    point_json = json.dumps(_point(point)) if point else ""
+    batch = batch or []
+    if len(batch) > MAX_PUSHED_POINTS:
+        stride = len(batch) / MAX_PUSHED_POINTS
+        batch = [batch[int(i * stride)] for i in range(MAX_PUSHED_POINTS - 1)] + [batch[-1]]
+    points_json = json.dumps([_point(p) for p in batch]) if len(batch) > 1 else ""
+    html = render_to_string(
+        "tasks_app/partials/_progress.html",
+        {"task": task, "oob": True, "point_json": point_json, "points_json": points_json},
     )
-    html = render_to_string("tasks_app/partials/_progress.html", {"task": task, "oob": True, "point_json": point_json})
     data = {
         "step": task.progress_step,
         "total": task.progress_total,

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from mofsim_site.filters import AtLeastFilter, CommaSeparatedChoiceFilter, IntegerFilter, kind_choices
+from mofsim_site.filters import AtLeastFilter, CommaSeparatedChoiceFilter, IntegerFilter, TagFilter, kind_choices
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task, TaskLogLine
 
@@ -19,10 +19,11 @@ class TaskFilterSet(django_filters.FilterSet):
         label="tasks of this benchmark run",
         error_messages={"invalid": "must be a benchmark run id (UUID)"},
     )
+    tag = TagFilter(label="tasks carrying this tag")
 
     class Meta:
         model = Task
-        fields = ["status", "kind", "benchmark_run"]
+        fields = ["status", "kind", "benchmark_run", "tag"]
 
 
 class LogLineFilterSet(django_filters.FilterSet):

@@ -5,6 +5,7 @@ from rest_framework.exceptions import ParseError, ValidationError
 from models_app.models import MLModel
 from mofsim_site import executors
 from mofsim_site.api.parsers import loads
+from mofsim_site.tags import TagError, parse_tags
 from structures_app.models import Structure
 from tasks_app import eta
 from tasks_app.choices import Priority
@@ -90,23 +91,14 @@ class TaskSubmitForm(forms.Form):
         )
 
 
-TAG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
-
-
-class TaskNotesForm(forms.Form):
-    """The owner's notes and tags on a task (comma- or space-separated, lower-cased, ≤ 20)."""
+class NotesForm(forms.Form):
+    """The owner's notes and tags on a task or a benchmark run (tags as ``mofsim_site.tags`` says)."""
 
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
     tags = forms.CharField(required=False, max_length=1000, help_text="e.g. mof-5, d3, rerun")
 
     def clean_tags(self):
-        tags = []
-        for raw in self.cleaned_data["tags"].replace(",", " ").split():
-            tag = raw.lower()
-            if len(tag) > 40 or not set(tag) <= TAG_CHARS:
-                raise forms.ValidationError(f"{raw!r}: tags are up to 40 letters, digits, '-', '_' or '.'")
-            if tag not in tags:
-                tags.append(tag)
-        if len(tags) > 20:
-            raise forms.ValidationError("at most 20 tags")
-        return tags
+        try:
+            return parse_tags(self.cleaned_data["tags"])
+        except TagError as exc:
+            raise forms.ValidationError(str(exc)) from exc

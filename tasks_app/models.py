@@ -23,6 +23,8 @@ class BenchmarkRun(models.Model):
     )
     preset = models.CharField(max_length=40, default="protocol")
     params = models.JSONField(default=dict, blank=True)
+    notes = models.TextField(blank=True, default="", help_text="the owner's notes on the run")
+    tags = models.JSONField(default=list, blank=True, help_text="the owner's labels, lower-case words")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OwnedQuerySet.as_manager()

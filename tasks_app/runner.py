@@ -125,9 +125,11 @@ class TaskReporter(Reporter):
         self._last_persist = time.monotonic()
         if final and point is None and not self._pending_lines and not self._pending_points:
             return  # nothing to keep: no write (the lease keeper watches the lease meanwhile)
-        metrics = _without_step(point or {})
         lines, points = self._pending_lines, self._pending_points
         self._pending_lines, self._pending_points = [], []
+        if point is None and points:
+            point = points[-1]  # points written by a log line's flush reach the live chart too
+        metrics = _without_step(point or {})
         progress: dict[str, Any] = {"progress_step": self.step, "progress_total": self.total}
         if point is not None:
             progress["progress"] = metrics
@@ -136,7 +138,7 @@ class TaskReporter(Reporter):
             self.task.progress_step, self.task.progress_total = self.step, self.total
             if point is not None:
                 self.task.progress = metrics
-                events.progress(self.task, point)
+                events.progress(self.task, point, points)
         elif not final:
             if state == "cancelled":
                 raise TaskCancelled()
@@ -411,9 +413,9 @@ def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, st
                         TaskMetricPoint(task_id=task.pk, step=p["step"], data=_without_step(p)) for p in points
                     )
                     # A run shorter than PERSIST_EVERY_S pushed no point yet: the open page's chart
-                    # gets the last one with the final state (one message, whatever the count).
+                    # gets the points since the last push with the final state (one message).
                     last = points[-1]
-                    transaction.on_commit(lambda: events.progress(task, last))
+                    transaction.on_commit(lambda: events.progress(task, last, points))
                 return True
         if lines or points:
             reporter.write_fenced(lines, points, progress)  # fenced: kept only while the lease is ours

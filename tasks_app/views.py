@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 
 from mofsim_site import executors
 from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
+from mofsim_site.tags import TagError, clean_tag, tagged
 from tasks_app.archive import artifact_response
 from tasks_app.choices import TaskStatus
-from tasks_app.forms import TaskNotesForm, TaskSubmitForm
+from tasks_app.forms import NotesForm, TaskSubmitForm
 from tasks_app.models import Task, TaskMetricPoint
 from tasks_app.param_docs import describe
 from tasks_app.results.compare import CompareError, compare
@@ -30,8 +31,15 @@ def task_list(request):
     status = request.GET.get("status", "")
     if status in TaskStatus.values:
         qs = qs.filter(status=status)
+    tag, tag_error = request.GET.get("tag", "").strip().lower(), ""
+    if tag:
+        try:
+            qs = tagged(qs, clean_tag(tag))
+        except TagError as exc:
+            # Said in the table (htmx swaps it as the user types; it would not swap a 400).
+            qs, tag_error = qs.none(), str(exc)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "status": status, "statuses": TaskStatus.choices}
+    context = {"page": page, "status": status, "tag": tag, "tag_error": tag_error, "statuses": TaskStatus.choices}
     template = "tasks_app/partials/_task_table.html" if is_partial(request) else "tasks_app/task_list.html"
     return render(request, template, context)
 
@@ -51,7 +59,7 @@ def task_detail(request, pk):
         return response
     lines = list(task.log_lines.order_by("-id")[:200])[::-1]
     points = list(task.metric_points.order_by("step", "id").values("step", "data"))
-    notes_form = TaskNotesForm(initial={"notes": task.notes, "tags": ", ".join(task.tags or [])})
+    notes_form = NotesForm(initial={"notes": task.notes, "tags": ", ".join(task.tags or [])})
     context = {"task": task, "lines": lines, "points": points, "waiting": wait_reason(task), "notes_form": notes_form}
     return render(request, "tasks_app/task_detail.html", context)
 
@@ -72,7 +80,7 @@ def task_notes(request, pk):
     """Save the owner's notes and tags; only those two columns are written (a worker may be
     writing progress to the same row)."""
     task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
-    form = TaskNotesForm(request.POST)
+    form = NotesForm(request.POST)
     saved = form.is_valid()
     if saved:
         Task.objects.filter(pk=task.pk).update(notes=form.cleaned_data["notes"], tags=form.cleaned_data["tags"])

@@ -8,6 +8,7 @@ process only *after* the page is open and its websocket is connected, so what th
 at the end can only have arrived live. Screenshots go to /tmp for a human to look at.
 """
 
+import json
 import os
 import shutil
 from contextlib import contextmanager
@@ -194,8 +195,9 @@ def test_it_uploads_submits_and_watches_a_relaxation_complete_live(live_url, bro
     step = browser.execute_script("return document.getElementById('task-progress').dataset.step")
     assert int(step) > 1
     assert browser.find_elements(By.CSS_SELECTOR, "#metric-key option"), "the chart received no metric points"
-    title = browser.execute_script("return document.getElementById('metric-chart').dataset.yTitle")
-    assert title == "energy (eV)", "the live chart's y axis names the metric and its unit"
+    chart = browser.execute_script("return Object.assign({}, document.getElementById('metric-chart').dataset)")
+    assert chart["yTitle"] == "energy (eV)", "the live chart's y axis names the metric and its unit"
+    assert (chart["view"], chart["y2Title"]) == ("relax", "fmax (eV/Å, log scale)"), "energy and fmax overlaid"
 
     # The artifact links work from the browser session.
     link = browser.find_element(By.LINK_TEXT, "result.json").get_attribute("href")
@@ -357,3 +359,116 @@ def test_structure_page_draws_the_cell_and_the_task_form_teaches(live_url, brows
     assert "relax_fmax" in text_of(browser, "#form-check")
     if keep:
         browser.save_screenshot(str(shots / "task-form.png"))
+
+
+def chart_state(driver) -> dict:
+    return driver.execute_script("return Object.assign({}, document.getElementById('metric-chart').dataset)")
+
+
+def test_the_live_md_chart_stacks_temperature_pressure_and_volume_with_stages(
+    live_url, browser, owner, cu_structure, emt, broker
+):
+    """A stability run watched live: every point reaches the chart through the websocket pushes,
+    which stack T, P and V on one step axis with the MD stages shaded and named."""
+    from pathlib import Path
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from tasks_app.params import validate_params
+    from tasks_app.services import enqueue_task
+    from tests.result_tasks import PARAMS
+
+    params = validate_params("stability", PARAMS["stability"], "quick")
+    task = enqueue_task(owner=owner, kind="stability", params=params, structure=cu_structure, model=emt)
+    log_in(browser, live_url, owner, "owner-pass-123")
+    browser.get(f"{live_url}/tasks/{task.pk}/")
+    wait_until_live(browser)
+    assert chart_state(browser)["titles"] == "[]"  # nothing drawn before the worker starts
+    with running_worker(broker):
+        wait_text(browser, "#task-status", "COMPLETED", timeout=90)
+    assert still_same_page(browser)
+    wait_for(lambda: chart_state(browser).get("view") == "md", timeout=10)
+    chart = chart_state(browser)
+    titles = json.loads(chart["titles"])
+    assert chart["panels"] == "3" and titles == [
+        "temperature (K)", "pressure (GPa)", "volume (Å³)", "step (all stages)"
+    ], titles  # fmt: skip
+    stages = json.loads(chart["stages"])
+    assert len(stages) >= 3 and {"nvt", "opt"} <= {s.split("_")[0] for s in stages}, stages
+    assert int(chart["count"]) == task.metric_points.count() > 10  # every stored point arrived live
+    assert browser.execute_script("return document.querySelectorAll('#metric-key option').length") >= 5
+    if os.environ.get("MOFSIM_DOC_SCREENSHOTS") == "1":
+        shots = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+        browser.execute_script("document.getElementById('metric-chart').scrollIntoView({block: 'center'})")
+        browser.save_screenshot(str(shots / "live-md-chart.png"))
+    Select(browser.find_element(By.ID, "metric-key")).select_by_value("relax")
+    chart = chart_state(browser)
+    assert (chart["panels"], chart["yTitle"], chart["y2Title"]) == ("1", "energy (eV)", "fmax (eV/Å, log scale)")
+
+
+def panels_on(driver) -> list[dict]:
+    return driver.execute_script(
+        """return Array.from(document.querySelectorAll('#benchmark-panels figure.panel')).map(f => {
+             const svg = f.querySelector('svg'), r = svg.getBoundingClientRect();
+             const ticks = Array.from(svg.querySelectorAll('text[text-anchor="end"]')).map(t => t.textContent);
+             return {structure: f.dataset.structure, title: f.querySelector('.panel-title').textContent,
+                     axes: Array.from(svg.querySelectorAll('.axis-title')).map(t => t.textContent),
+                     points: svg.querySelectorAll('circle').length, curves: svg.querySelectorAll('path').length,
+                     yticks: ticks, width: r.width, height: r.height, top: Math.round(r.top + window.scrollY)};
+           })"""
+    )
+
+
+def test_benchmark_reports_draw_a_panel_per_structure(live_url, browser, owner, emt, tmp_path):
+    """Real EMT benchmark runs over fcc metals: an E(V) panel per structure with B0 and the
+    reference B0 in its title, a Cv(T) panel per structure with the reference point. With
+    ``MOFSIM_DOC_SCREENSHOTS=1`` the bulk-modulus run covers 21 structures (the README's shot)."""
+    from pathlib import Path
+
+    from selenium.webdriver.common.by import By
+
+    from tests.result_tasks import METALS, completed_run, metal_set
+
+    keep = os.environ.get("MOFSIM_DOC_SCREENSHOTS") == "1"
+    shots = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+    metals = ["Al", "Cu", "Ni", "Pt"]
+    strains = (0.99, 1.01, 1.03) if keep else (1.01,)
+    bm = completed_run(owner, metal_set(owner, tmp_path, list(METALS) if keep else metals, strains=strains), emt,
+                       "bulk_modulus")  # fmt: skip
+    cv = completed_run(owner, metal_set(owner, tmp_path, ["Cu", "Al"], slug="cu-al"), emt, "heat_capacity")
+    log_in(browser, live_url, owner, "owner-pass-123")
+
+    browser.get(f"{live_url}/benchmarks/{bm.pk}/")
+    wait_for(lambda: browser.find_elements(By.ID, "benchmark-panels"), timeout=15)
+    panels = panels_on(browser)
+    names = list(bm.tasks.order_by("created_at").values_list("structure__name", flat=True))
+    assert [p["structure"] for p in panels] == names  # one panel per structure, in the set's order
+    for panel in panels:
+        symbol = panel["structure"].split()[0]
+        assert panel["axes"] == ["volume (Å³)", "E − E_min (eV)"], panel
+        assert f"· DFT {METALS[symbol][1]:.1f} GPa" in panel["title"] and panel["title"].startswith("B0 "), panel
+        assert panel["points"] == 7 and panel["curves"] == 2, panel  # points, fit, reference-B0 curve
+        assert len(set(panel["yticks"])) == len(panel["yticks"]) >= 3, panel  # readable, distinct ticks
+        assert panel["width"] >= 260 and panel["height"] >= 180, panel
+    assert len({round(p["width"]) for p in panels}) == 1  # one size for every panel
+    per_row = sum(1 for p in panels if p["top"] == panels[0]["top"])
+    assert per_row >= 3, "several panels per row at 1280 px"
+    assert "same fit with the DFT B0" in text_of(browser, "#panel-legend")
+    if keep:
+        browser.set_window_size(1280, 1900)
+        browser.execute_script("document.getElementById('benchmark-panels').scrollIntoView()")
+        browser.save_screenshot(str(shots / "benchmark-bulk_modulus.png"))
+        browser.set_window_size(1280, 1100)
+
+    browser.get(f"{live_url}/benchmarks/{cv.pk}/")
+    wait_for(lambda: browser.find_elements(By.ID, "benchmark-panels"), timeout=15)
+    panels = panels_on(browser)
+    assert [p["structure"] for p in panels] == ["Cu fcc", "Al fcc"]
+    for panel, reference in zip(panels, ("0.385", "0.897"), strict=True):
+        assert panel["axes"] == ["temperature (K)", "Cv (J/(g·K))"], panel
+        assert panel["title"].endswith(f"· DFT {reference} J/(g·K)") and panel["title"].startswith("Cv(300 K) ")
+        assert panel["curves"] == 1 and panel["points"] == 1, panel  # Cv(T) and the reference point
+    if keep:
+        browser.execute_script("document.getElementById('benchmark-panels').scrollIntoView()")
+        browser.save_screenshot(str(shots / "benchmark-heat_capacity.png"))

@@ -285,7 +285,12 @@ def test_the_owner_keeps_notes_and_tags_on_a_task(owner_client, client, outsider
     assert response.status_code == 200 and 'id="notes-saved"' in response.content.decode()
     task.refresh_from_db()
     assert (task.notes, task.tags) == ("B0 looks low; try D3", ["mof-5", "d3"])
-    assert '<span class="pill">mof-5</span>' in owner_client.get(reverse("tasks_app:task_list")).content.decode()
+    listing = owner_client.get(reverse("tasks_app:task_list")).content.decode()
+    assert '<a class="pill" href="/?tag=mof-5">mof-5</a>' in listing
+    assert str(task.pk) in owner_client.get(reverse("tasks_app:task_list"), {"tag": "MOF-5"}).content.decode()
+    assert str(task.pk) not in owner_client.get(reverse("tasks_app:task_list"), {"tag": "mof"}).content.decode()
+    bad = owner_client.get(reverse("tasks_app:task_list"), {"tag": "no/such"}, HTTP_HX_REQUEST="true").content.decode()
+    assert str(task.pk) not in bad and "Tag filter: &#x27;no/such&#x27;: tags are up to 40 letters" in bad
     assert "B0 looks low; try D3" in owner_client.get(reverse("tasks_app:task_detail", args=[task.pk])).content.decode()
     response = owner_client.post(url, {"notes": "", "tags": "bad/tag"})
     assert response.status_code == 400 and "tags are up to 40 letters" in response.content.decode()

@@ -339,8 +339,13 @@ class Client:
         )  # fmt: skip
         return self._request("POST", "/benchmarks/estimate/", json=body)
 
-    def benchmarks(self, kind: str | None = None) -> list[JSON]:
-        return self._paged("/benchmarks/", _core.drop_none(kind=kind))
+    def benchmarks(self, kind: str | None = None, tag: str | None = None) -> list[JSON]:
+        """Your runs (staff: all), optionally of one task type and/or carrying one tag."""
+        return self._paged("/benchmarks/", _core.drop_none(kind=kind, tag=tag))
+
+    def annotate_benchmark(self, run_id: str, notes: str | None = None, tags: list[str] | None = None) -> JSON:
+        """Set a run's notes and/or tags (the rest of the run cannot change); returns its report."""
+        return self._request("PATCH", f"/benchmarks/{run_id}/", json=_core.drop_none(notes=notes, tags=tags))
 
     def benchmark(self, run_id: str) -> JSON:
         """The run, its summary against DFT and one row per structure."""

@@ -61,6 +61,8 @@ class TaskSerializer(serializers.ModelSerializer):
             "node",
             "attempts",
             "error",
+            "notes",
+            "tags",
             "created_at",
             "queued_at",
             "assigned_at",

@@ -2,7 +2,8 @@
 
 Visibility is owner-only (staff see all); someone else's run is a 404, never a 403, so run ids
 do not leak. Bad input is a 400 naming the field (``kind``, ``model``, ``structure_set``,
-``structures``, ``params``, ``preset``, ``runs``).
+``structures``, ``params``, ``preset``, ``runs``, ``notes``, ``tags``). ``PATCH`` on a run writes
+its notes and tags only (the same rule as the run page's form).
 """
 
 from django.http import HttpResponse, JsonResponse
@@ -17,6 +18,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from models_app.models import MLModel
+from mofsim_site.tags import TagError, parse_tags
 from tasks_app.api.serializers import PriorityField
 from tasks_app.benchmarks import collect, table
 from tasks_app.benchmarks.filtersets import BenchmarkRunFilterSet
@@ -29,6 +31,7 @@ from tasks_app.benchmarks.services import (
     parse_run_ids,
     resolve_set,
     resolve_structure_ids,
+    save_notes,
     visible_runs,
 )
 from tasks_app.choices import Priority
@@ -81,6 +84,8 @@ class BenchmarkRunSerializer(serializers.ModelSerializer):
             "structure_set",
             "preset",
             "params",
+            "notes",
+            "tags",
             "owner",
             "created_at",
             "n_tasks",
@@ -91,6 +96,26 @@ class BenchmarkRunSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj) -> str:
         return reverse("api:benchmark-detail", kwargs={"pk": obj.pk}, request=self.context.get("request"))
+
+
+class BenchmarkNotesSerializer(serializers.Serializer):
+    """What a PATCH may change: the owner's notes and tags (a list of strings, or one string)."""
+
+    notes = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
+    tags = serializers.JSONField(required=False, help_text='e.g. ["mof-5", "d3"]')
+
+    def validate_tags(self, value):
+        if not isinstance(value, str | list):
+            raise ValidationError("a list of tags (or one comma-separated string)")
+        try:
+            return parse_tags(value)
+        except TagError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def validate(self, attrs):
+        if not attrs:
+            raise ValidationError({"notes": ["give notes or tags (nothing else can be changed)"]})
+        return attrs
 
 
 def report_body(run: BenchmarkRun, request) -> dict:
@@ -163,11 +188,19 @@ class BenchmarkEstimate(APIView):
 
 
 class BenchmarkDetail(APIView):
-    """The run, its summary metrics against DFT and one row per structure."""
+    """GET: the run, its summary metrics against DFT and one row per structure. PATCH: its notes/tags."""
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk):
         return Response(report_body(get_run(request, pk), request))
+
+    @extend_schema(request=BenchmarkNotesSerializer, responses={200: OpenApiTypes.OBJECT})
+    def patch(self, request, pk):
+        run = get_run(request, pk)
+        body = BenchmarkNotesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        save_notes(run, **body.validated_data)
+        return Response(report_body(run, request))
 
 
 class BenchmarkReportCSV(APIView):

@@ -46,6 +46,8 @@ def run_meta(run: BenchmarkRun) -> dict:
         "structure_set": run.structure_set.slug if run.structure_set_id else None,
         "preset": run.preset,
         "params": run.params,
+        "notes": run.notes,
+        "tags": run.tags,
         "owner": run.owner.get_username(),
         "created_at": run.created_at.isoformat(),
     }
@@ -64,6 +66,8 @@ def build_report(run: BenchmarkRun, tasks: list[Task] | None = None) -> dict:
         "columns": [{"key": c.key, "label": c.label} for c in columns],
         "rows": rows,
         "_columns": columns,
+        # For the per-structure panels (E(V), Cv(T)); kept out of the API body, which has the rows.
+        "_results": {str(t.pk): t.result for t in tasks if t.result},
     }
 
 

@@ -156,6 +156,13 @@ def create_benchmark_run(
     return run
 
 
+def save_notes(run: BenchmarkRun, **changes) -> None:
+    """Write only the given ``notes``/``tags`` (already validated), leaving the rest of the row alone."""
+    BenchmarkRun.objects.filter(pk=run.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(run, field, value)
+
+
 def annotated_runs(user):
     done = Q(tasks__status__in=TERMINAL)
     failed = Q(tasks__status__in=[TaskStatus.FAILED, TaskStatus.TIMEOUT])

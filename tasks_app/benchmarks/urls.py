@@ -10,4 +10,5 @@ urlpatterns = [
     path("new/estimate/", views.benchmark_estimate, name="benchmark_estimate"),
     path("compare/", views.benchmark_compare, name="benchmark_compare"),
     path("<uuid:pk>/", views.benchmark_detail, name="benchmark_detail"),
+    path("<uuid:pk>/notes/", views.benchmark_notes, name="benchmark_notes"),
 ]

@@ -15,10 +15,20 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from mofsim_site.htmx import HTMX_STOP_POLLING, is_partial
+from mofsim_site.tags import TagError, clean_tag, tagged
 from tasks_app.benchmarks import collect, table
 from tasks_app.benchmarks.forms import BenchmarkForm
-from tasks_app.benchmarks.services import ComparisonError, annotated_runs, comparison, parse_run_ids, visible_runs
+from tasks_app.benchmarks.panels import LEGENDS, structure_panels
+from tasks_app.benchmarks.services import (
+    ComparisonError,
+    annotated_runs,
+    comparison,
+    parse_run_ids,
+    save_notes,
+    visible_runs,
+)
 from tasks_app.benchmarks.svg import report_plots
+from tasks_app.forms import NotesForm
 
 POLL_SECONDS = 3
 
@@ -28,9 +38,15 @@ def _safe_plots(named_rows) -> list[dict]:
     return [{"title": p["title"], "svg": mark_safe(p["svg"])} for p in report_plots(named_rows)]  # noqa: S308
 
 
+def _safe_panels(kind, rows, results) -> list[dict]:
+    # As for the plots: ``svgplot`` escapes every text it draws.
+    return [{**p, "svg": mark_safe(p["svg"])} for p in structure_panels(kind, rows, results)]  # noqa: S308
+
+
 def report_context(run) -> dict:
     data = collect.build_report(run)
     columns = data["_columns"]
+    panels = _safe_panels(run.kind, data["rows"], data["_results"])
     return {
         "run": run,
         "params_json": json.dumps(run.params, sort_keys=True),
@@ -38,6 +54,8 @@ def report_context(run) -> dict:
         "columns": columns,
         "table_rows": [(row, table.format_row(row, columns)) for row in data["rows"]],
         "plots": _safe_plots([(run.model.name, data["rows"])]),
+        "panels": panels,
+        "panel_legend": LEGENDS.get(run.kind, []) if panels else [],
         "finished": data["summary"]["all_finished"],
         "poll_seconds": POLL_SECONDS,
     }
@@ -45,9 +63,18 @@ def report_context(run) -> dict:
 
 @login_required
 def benchmark_list(request):
+    """Runs, newest first; ``?tag=`` keeps those carrying that tag (a malformed tag is a 400)."""
     qs = annotated_runs(request.user).order_by("-created_at")
+    tag = request.GET.get("tag", "").strip()
+    if tag:
+        try:
+            tag = clean_tag(tag)
+        except TagError as exc:
+            messages.error(request, f"Tag filter: {exc}")
+            return render(request, "tasks_app/benchmark_list.html", {"page": [], "tag": tag}, status=400)
+        qs = tagged(qs, tag)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "tasks_app/benchmark_list.html", {"page": page})
+    return render(request, "tasks_app/benchmark_list.html", {"page": page, "tag": tag})
 
 
 @login_required
@@ -80,6 +107,7 @@ def benchmark_detail(request, pk):
         if context["finished"]:
             response.status_code = HTMX_STOP_POLLING
         return response
+    context["notes_form"] = NotesForm(initial={"notes": run.notes, "tags": ", ".join(run.tags or [])})
     return render(request, "tasks_app/benchmark_detail.html", context)
 
 
@@ -89,6 +117,20 @@ def _speed_cell(value, n: int, ratio) -> str:
         return "—"
     text = f"{value:.0f} atoms·steps/s ({n} task{'' if n == 1 else 's'})"
     return text + (f" · {ratio:.2f}×" if ratio is not None else "")
+
+
+@login_required
+@require_POST
+def benchmark_notes(request, pk):
+    """Save the owner's notes and tags on a run (htmx swaps the section); the visibility rule of
+    the run page applies, so someone else's run is a 404."""
+    run = get_object_or_404(visible_runs(request.user), pk=pk)
+    form = NotesForm(request.POST)
+    saved = form.is_valid()
+    if saved:
+        save_notes(run, notes=form.cleaned_data["notes"], tags=form.cleaned_data["tags"])
+    context = {"run": run, "notes_form": form, "saved": saved}
+    return render(request, "tasks_app/partials/_benchmark_notes.html", context, status=200 if saved else 400)
 
 
 @login_required

@@ -10,6 +10,8 @@ Each returns ``{"id", "title", "svg"}``; the markup is escaped by ``svgplot`` an
 the template tag.
 """
 
+import functools
+
 import numpy as np
 
 from mofsim_site.svgplot import Series, line_svg
@@ -98,18 +100,39 @@ def _stability(result, params, points):
         }
 
 
-def birch_murnaghan_curve(points: list[dict], n: int = 80) -> list[tuple[float, float]]:
-    """The fitted E(V) curve over the scanned range ([] when the fit fails)."""
+@functools.lru_cache(maxsize=4096)
+def _birch_murnaghan_fit(volumes: tuple[float, ...], energies: tuple[float, ...]) -> tuple[float, ...] | None:
+    """E0, B0 (eV/Å³), B0', V0 of the fit, or None when it fails. Cached on the numbers
+    themselves: a benchmark report polled every few seconds redraws the same finished curves."""
     from ase.eos import EquationOfState
 
-    volumes = [p["volume_a3"] for p in points]
-    eos = EquationOfState(volumes, [p["energy_ev"] for p in points], eos="birchmurnaghan")
+    eos = EquationOfState(list(volumes), list(energies), eos="birchmurnaghan")
     try:
         eos.fit(warn=False)
     except (RuntimeError, ValueError):
+        return None
+    return tuple(float(x) for x in eos.eos_parameters)
+
+
+def birch_murnaghan_curve(points: list[dict], n: int = 80, b0_gpa: float | None = None) -> list[tuple[float, float]]:
+    """The fitted E(V) curve over the scanned range ([] when the fit fails).
+
+    With ``b0_gpa`` the curve keeps the fitted E0, V0 and B0' but takes that bulk modulus (the
+    benchmark report draws the DFT B0 this way, so a too soft or too stiff model shows as a
+    curve that is too wide or too narrow around the same minimum).
+    """
+    from ase.eos import birchmurnaghan
+    from ase.units import GPa
+
+    volumes = tuple(float(p["volume_a3"]) for p in points)
+    fitted = _birch_murnaghan_fit(volumes, tuple(float(p["energy_ev"]) for p in points))
+    if fitted is None:
         return []
+    e0, b0, bp, v0 = fitted
+    if b0_gpa is not None:
+        b0 = b0_gpa * GPa
     grid = np.linspace(min(volumes), max(volumes), n)
-    return [(float(v), float(e)) for v, e in zip(grid, eos.func(grid, *eos.eos_parameters), strict=True)]
+    return [(float(v), float(e)) for v, e in zip(grid, birchmurnaghan(grid, e0, b0, bp, v0), strict=True)]
 
 
 def _bulk_modulus(result, params, points):

@@ -142,3 +142,28 @@ def test_it_refuses_to_compare_different_task_types(api, cu_set, emt):
     second = create(api, kind="single_point").json()["run"]["id"]
     response = api.get(f"/api/v1/benchmarks/compare?runs={first},{second}")
     assert response.status_code == 400 and "runs" in response.json()["details"]
+
+
+def test_the_owner_tags_a_run_and_lists_runs_by_tag(api, outsider, operator, cu_set, emt):
+    tagged_id = create(api).json()["run"]["id"]
+    other_id = create(api).json()["run"]["id"]
+    url = f"/api/v1/benchmarks/{tagged_id}/"
+    response = api.patch(url, {"notes": "EMT baseline", "tags": ["Baseline", "cu", "cu"]}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["run"]["notes"], response.json()["run"]["tags"]) == ("EMT baseline", ["baseline", "cu"])
+    run = BenchmarkRun.objects.get(pk=tagged_id)
+    assert (run.notes, run.tags, run.kind) == ("EMT baseline", ["baseline", "cu"], "optimization")
+
+    listed = api.get("/api/v1/benchmarks/", {"tag": "cu"}).json()["results"]
+    assert [r["id"] for r in listed] == [tagged_id] and listed[0]["tags"] == ["baseline", "cu"]
+    assert api.get("/api/v1/benchmarks/", {"tag": "c"}).json()["results"] == []  # whole tags only
+    assert len(api.get("/api/v1/benchmarks/").json()["results"]) == 2 and other_id
+    bad = api.get("/api/v1/benchmarks/", {"tag": "no/slash"})
+    assert bad.status_code == 400 and "tag" in bad.json()["details"]
+
+    for body, field in (({"tags": ["a b/c"]}, "tags"), ({"tags": 5}, "tags"), ({"kind": "stability"}, "notes")):
+        response = api.patch(url, body, format="json")
+        assert response.status_code == 400 and field in response.json()["details"], (body, response.content)
+    assert client_for(outsider).patch(url, {"notes": "mine"}, format="json").status_code == 404
+    assert client_for(operator).patch(url, {"tags": "staff-checked"}, format="json").status_code == 200
+    assert BenchmarkRun.objects.get(pk=tagged_id).tags == ["staff-checked"]

@@ -95,3 +95,47 @@ def test_the_comparison_page_puts_runs_side_by_side(owner_client, run, owner, cu
     assert 'id="compare-speed"' in body and "only between tasks that ran on the same device" in body
     assert "atoms·steps/s (2 tasks) · 1.00×" in body  # both runs on this CPU: a ratio
     assert owner_client.get(f"/benchmarks/compare/?runs={run.pk}").status_code == 302  # needs two
+
+
+def test_a_bulk_modulus_report_has_an_eos_panel_per_structure(owner_client, owner, cu_set, emt, run_inline):
+    from structures_app.models import Structure
+
+    Structure.objects.filter(name="Cu-wide").update(reference={"dft_b0_gpa": 140.0})
+    params = {"npoints": 7, "relax_steps": 60, "point_steps": 15}
+    bm = create_benchmark_run(
+        owner=owner, kind="bulk_modulus", model=emt, structure_set=cu_set, preset="quick", params=params
+    )
+    finish(bm, run_inline)
+    body = owner_client.get(f"/benchmarks/{bm.pk}/").content.decode()
+    panels = body.split('id="benchmark-panels"')[1].split("</section>")[0]
+    assert panels.count('<figure class="panel"') == 2
+    assert 'data-structure="Cu-wide"' in panels and 'data-structure="Cu-tight"' in panels
+    assert "DFT 140.0 GPa" in panels and "DFT — GPa" in panels
+    assert panels.count('class="axis-title">volume (Å³)<') == 2
+    assert panels.count("E − E_min (eV)</text>") == 2
+    assert "same fit with the DFT B0" in panels  # the shared legend
+
+
+def test_the_owner_keeps_notes_and_tags_on_a_run_and_filters_the_list(owner_client, client, outsider, run):
+    url = f"/benchmarks/{run.pk}/notes/"
+    page = owner_client.get(f"/benchmarks/{run.pk}/").content.decode()
+    assert f'hx-post="{url}"' in page
+    response = owner_client.post(url, {"notes": "first pass, quick preset", "tags": "Quick, emt"}, **HX)
+    assert response.status_code == 200 and 'id="run-notes-saved"' in response.content.decode()
+    run.refresh_from_db()
+    assert (run.notes, run.tags) == ("first pass, quick preset", ["quick", "emt"])
+    page = owner_client.get(f"/benchmarks/{run.pk}/").content.decode()
+    assert "first pass, quick preset" in page and 'href="/benchmarks/?tag=emt">emt</a>' in page
+
+    assert str(run.pk) in owner_client.get("/benchmarks/", {"tag": "emt"}).content.decode()
+    other = owner_client.get("/benchmarks/", {"tag": "d3"}).content.decode()
+    assert str(run.pk) not in other and "No runs tagged d3." in other
+    bad = owner_client.get("/benchmarks/", {"tag": "a/b"})
+    assert bad.status_code == 400 and "tags are up to 40 letters" in bad.content.decode()
+
+    response = owner_client.post(url, {"notes": "", "tags": "bad/tag"}, **HX)
+    assert response.status_code == 400 and "tags are up to 40 letters" in response.content.decode()
+    client.force_login(outsider)
+    assert client.post(url, {"notes": "mine now", "tags": ""}).status_code == 404
+    run.refresh_from_db()
+    assert run.tags == ["quick", "emt"]

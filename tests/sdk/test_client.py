@@ -100,6 +100,9 @@ def test_it_submits_many_and_runs_a_benchmark_with_reports(live_server, owner, e
     rows = list(csv.DictReader(io.StringIO(client.benchmark_report(run_id, "csv"))))
     assert len(rows) == 1
     assert [r["id"] for r in client.benchmarks()] == [run_id]
+    annotated = client.annotate_benchmark(run_id, notes="first SDK run", tags=["SDK", "emt"])
+    assert (annotated["run"]["notes"], annotated["run"]["tags"]) == ("first SDK run", ["sdk", "emt"])
+    assert [r["id"] for r in client.benchmarks(tag="sdk")] == [run_id] and client.benchmarks(tag="d3") == []
 
 
 def test_it_cancels_and_submits_a_training_job(live_server, owner, cu_structure, emt, tmp_path):

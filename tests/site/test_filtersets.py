@@ -79,3 +79,14 @@ def test_filters_are_in_the_openapi_schema(path, names):
     schema = SchemaGenerator().get_schema(request=None, public=True)
     parameters = {p["name"]: p for p in schema["paths"][path]["get"].get("parameters", []) if p["in"] == "query"}
     assert names <= set(parameters), parameters
+
+
+def test_it_filters_tasks_by_tag_and_shows_their_notes_and_tags(api, owner, cu_structure, emt):
+    from tasks_app.models import Task
+
+    tagged = make_task(owner, cu_structure, emt)
+    Task.objects.filter(pk=tagged.pk).update(notes="check D3", tags=["mof-5", "d3"])
+    Task.objects.filter(pk=make_task(owner, cu_structure, emt).pk).update(tags=["mof-50"])
+    rows = api.get("/api/v1/tasks/?tag=MOF-5").json()["results"]
+    assert [(r["id"], r["notes"], r["tags"]) for r in rows] == [(str(tagged.pk), "check D3", ["mof-5", "d3"])]
+    assert list(details(api.get("/api/v1/tasks/?tag=a%22b"))) == ["tag"]
