@@ -160,3 +160,14 @@ def test_a_task_on_a_hub_model_records_the_checksum_in_its_provenance(model_hub,
     assert MLModel.objects.get(pk=model.pk).sha256 == sha(data)
     again = run_inline(make_task(owner, cu_structure, model), device="cpu")
     assert again.status == TaskStatus.COMPLETED and model_hub.gets == ["/lj.json"]  # cached on this node
+
+
+def test_where_weights_come_from():
+    assert hub.source_url({"family": "sevennet", "model_name": "7net-0"}) is None  # in its wheel
+    assert hub.source_url({"family": "ase", "weights_url": "https://h/w.bin"}) == "https://h/w.bin"
+    assert hub.source_url({"family": "ase", "weights_url": "https://h/w.bin", "model_path": "/f"}) is None
+    assert hub.source_url({"family": "mattersim", "model_name": "MatterSim-v1.0.0-1M"}) == (
+        "https://raw.githubusercontent.com/microsoft/mattersim/main/pretrained_models/mattersim-v1.0.0-1M.pth"
+    )
+    with pytest.raises(ModelLoadError, match="ships no model"):
+        hub.source_url({"family": "mattersim", "model_name": "MatterSim-v9"})
