@@ -57,6 +57,7 @@ def test_orb_weights_from_the_hub_cache_give_energy_forces_and_stress(checkpoint
     atoms.calc = build_calculator(spec, "cpu")
     energy, forces, stress = atoms.get_potential_energy(), atoms.get_forces(), atoms.get_stress()
     assert np.isfinite(energy) and forces.shape == (4, 3) and stress.shape == (6,)
+    assert np.abs(forces).max() > 1e-3  # a real signal for the gradient check below
 
     # the same weights straight through orb-models give the same energy: the loader used the file
     reference = atoms.copy()
