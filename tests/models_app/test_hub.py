@@ -23,11 +23,10 @@ LJ = {"sigma": 2.3, "epsilon": 0.4, "rc": 6.0}
 
 
 @pytest.fixture(autouse=True)
-def worker_process(monkeypatch, settings, tmp_path):
+def worker_process(monkeypatch, tmp_path):
     """A worker process with its own node cache (an earlier test may have imported the ASGI app)."""
     monkeypatch.setattr(roles, "_web_process", False)
     monkeypatch.setenv("MOFSIM_NODE_CACHE_DIR", str(tmp_path / "node"))
-    settings.WORKDIR = tmp_path / "workdir"
 
 
 @pytest.fixture
