@@ -5,6 +5,9 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from mofsim_site.roles import mark_web_process
+
+mark_web_process()  # nothing in this process downloads model weights (docs/models.md)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mofsim_site.settings")
 django_asgi_app = get_asgi_application()
 

@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from models_app import cache
+from models_app.hub_weights import ensure_hub_weights
 from models_app.models import MLModel
 from nodes_app.choices import NodeStatus
 from nodes_app.models import NodeCommand, WorkerNode
@@ -50,7 +51,7 @@ def run(command: NodeCommand, device: str) -> NodeCommand:
     try:
         if command.action == A.LOAD:
             model = MLModel.objects.usable().get(name=command.model_name)
-            cache.get_calculator(ensure_local_model(model.spec()), device)
+            cache.get_calculator(ensure_hub_weights(model, ensure_local_model(model.spec())), device)
             message = f"{command.model_name} loaded on {device}"
         else:
             n = cache.unload(command.model_name or None)

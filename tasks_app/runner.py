@@ -29,6 +29,7 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 
 from models_app import cache
 from models_app.devices import device_info, pick_device
+from models_app.hub_weights import ensure_hub_weights
 from models_app.loaders import D3_CUTOFF_A, package_versions
 from mofsim_site import executors
 from mofsim_site.executors import ExecutorError, Reporter, TaskCancelled
@@ -303,7 +304,7 @@ def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | Non
             model = task.model
             assert model is not None, "the kind needs a model; the submit API set the default"
             reporter.log(f"loading model {model.name} on {device}")
-            spec = ensure_local_model(model.spec())
+            spec = ensure_hub_weights(model, ensure_local_model(model.spec()))  # provenance sees its checksum
             calc = cache.get_calculator(spec, device, d3=task.params.get("d3", False))
         reference = task.structure.reference if task.structure is not None else None
         params = run_params(task.kind, task.params, reference)

@@ -2,7 +2,9 @@
 
 Staff only: the class is imported and called with ``kwargs`` on a worker, so registering one is
 choosing code to run there (the API and ``register_model`` refuse it from non-staff). With
-``device_kwarg`` set, the worker's device is passed under that keyword.
+``device_kwarg`` set, the worker's device is passed under that keyword; with ``path_kwarg``, the
+model's weight file (``model_path``: a registered file, or ``weights_url`` fetched into the hub
+cache by ``models_app.families.hub``) under that one.
 """
 
 import importlib
@@ -29,4 +31,8 @@ def build(spec: dict, device: str, dtype: str):
     kwargs = dict(spec.get("kwargs") or {})
     if spec.get("device_kwarg"):
         kwargs[spec["device_kwarg"]] = device
+    if spec.get("path_kwarg"):
+        if not spec.get("model_path"):
+            raise ModelLoadError("config.path_kwarg is set but the model has no file (model_path or weights_url)")
+        kwargs[spec["path_kwarg"]] = spec["model_path"]
     return resolve(path)(**kwargs)

@@ -1,9 +1,15 @@
-"""fairchem 2.x (eSEN, UMA). UNTESTED here; written against fairchem-core 2's documented API.
+"""fairchem 2.x (eSEN, UMA). Installs (own venv) but NOT exercised here: written against
+fairchem-core 2.24's API (``load_predict_unit``, ``get_predict_unit``, ``FAIRChemCalculator``),
+whose signatures were checked in that venv; no checkpoint was evaluated (docs/models.md).
 
 ``model_path`` (a registered checkpoint) → ``pretrained_mlip.load_predict_unit``; else
 ``model_name`` (``uma-s-1p1``, …) → ``pretrained_mlip.get_predict_unit``, which downloads from
-Hugging Face (gated; a worker node with a token only). ``task_name`` picks the UMA head
-(``omat`` for inorganic crystals and MOFs, ``odac`` for MOF + CO2/H2O).
+Hugging Face (gated; a worker node with a token only) through ``huggingface_hub`` into
+``FAIRCHEM_CACHE_DIR`` — not the hub cache, so no checksum is recorded; where that matters give
+the file (``model_path``) or a ``weights_url`` (fetched by the hub cache, checksummed) instead.
+fairchem unpickles checkpoints (``weights_only=False``) and instantiates the classes their config
+names: staff rows and trusted files only. ``task_name`` picks the UMA head (``omat`` for
+inorganic crystals and MOFs, ``odac`` for MOF + CO2/H2O).
 """
 
 
