@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tasks_app", "0007_notes_tags")]
+    dependencies = [("tasks_app", "0008_speed_samples_index")]
 
     operations = [
         migrations.AddField(
