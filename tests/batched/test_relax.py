@@ -66,12 +66,12 @@ def test_a_structure_the_guard_rejects_stops_alone(tiny_mace_calc):
 @pytest.mark.slow
 @pytest.mark.physics
 def test_sevennet_relaxed_volumes_agree_within_a_tenth_of_a_percent(sevennet):
-    structures = main_set("calf", "SAS_primitive")
+    structures = main_set("calf")  # 44 atoms; the engine-level parity covers more MOFs (test_engine.py)
     relaxed = [a.copy() for a in structures]
     summaries = relax_many(engine_for(sevennet), relaxed, optimizer_cls=FIRE, filter_cls=FrechetCellFilter,
-                           fmax=0.05, steps=25)  # fmt: skip
+                           fmax=0.05, steps=15)  # fmt: skip
     for start, mine, summary in zip(structures, relaxed, summaries, strict=True):
-        theirs, _converged, _nsteps = one_at_a_time(start, sevennet, FIRE, 0.05, 25)
+        theirs, _converged, _nsteps = one_at_a_time(start, sevennet, FIRE, 0.05, 15)
         assert summary["error"] is None and summary["steps"] > 5
         assert abs(mine.get_volume() / theirs.get_volume() - 1) < 1e-3
         assert summary["final_energy_ev"] == pytest.approx(theirs.get_potential_energy(), rel=1e-5)
