@@ -18,11 +18,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def pytest_collection_modifyitems(config, items):
-    """``physics`` tests do not touch the database: the PostgreSQL pass skips them (the embedded
-    pass runs them), which keeps CI's two passes within its time budget."""
+    """``physics`` tests (engines, executors, physics checks) touch no database: the PostgreSQL
+    pass skips them (the embedded pass runs them), which keeps CI's two passes within its time
+    budget. The mark goes on whole modules whose tests request no database fixture."""
     if not os.environ.get("DATABASE_URL"):
         return
-    skip = pytest.mark.skip(reason="database-independent physics check: the embedded (SQLite) pass runs it")
+    skip = pytest.mark.skip(reason="database-independent check: the embedded (SQLite) pass runs it")
     for item in items:
         if "physics" in item.keywords:
             item.add_marker(skip)

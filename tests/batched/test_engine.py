@@ -10,6 +10,9 @@ from models_app.batched import engine_for
 from models_app.batched.engine import BatchedEngine, pack
 from tests.batched.conftest import main_set
 
+# Database-independent: CI's PostgreSQL pass skips these (the embedded pass runs them; tests/conftest.py).
+pytestmark = pytest.mark.physics
+
 
 def reference(atoms, calc):
     atoms = atoms.copy()

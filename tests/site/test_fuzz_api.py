@@ -21,9 +21,9 @@ from mofsim_site.models import PersonalToken
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-# 20 examples per operation and mode on PostgreSQL + Redis (CI's production-like pass), 8 on the
+# 12 examples per operation and mode on PostgreSQL + Redis (CI's production-like pass), 8 on the
 # embedded default: the fuzzing is the same, and CI's two passes must fit its time budget.
-EXAMPLES = 20 if os.environ.get("DATABASE_URL") else 8
+EXAMPLES = 12 if os.environ.get("DATABASE_URL") else 8
 # Rotating the personal token would log the fuzzer itself out half way.
 SKIP = {("POST", "/api/v1/auth/token"), ("DELETE", "/api/v1/auth/token")}
 
