@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 def pushed(monkeypatch):
     messages = []
     monkeypatch.setattr(events, "push", lambda batch: messages.extend(m for _, m in batch))
+    monkeypatch.setattr(events, "listened", lambda groups: True)  # as if the task page were open
     return messages
 
 
