@@ -92,6 +92,7 @@ def _reference_field():
 
 class SinglePointParams(TaskParams):
     compute_stress = serializers.BooleanField(default=True)
+    engine = _engine_field()
 
 
 class OptimizationParams(TaskParams):

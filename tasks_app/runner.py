@@ -276,8 +276,11 @@ def execute_task(task: Task, device: str | None = None) -> Task:
     return task if recorded else _refresh(task)  # recorded: the instance is what was written
 
 
-def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | None, dict]:
-    """Run the executor; returns the final state to record (None: nothing, the row decided) and its fields."""
+def _compute(task: Task, reporter: TaskReporter, device: str, run=None) -> tuple[str | None, dict]:
+    """Run the executor; returns the final state to record (None: nothing, the row decided) and its fields.
+
+    ``run`` replaces the kind's executor function (same contract): ``tasks_app.group_run`` passes
+    one that takes the task's share of a batched pass instead of computing it again."""
     entry = executors.get(task.kind)
     started = time.perf_counter()
     try:
@@ -298,7 +301,7 @@ def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | Non
             params = prepare(task, params, device)
         reporter.check()
         with checked_calculator(calc, reporter.check):
-            result = entry.load_run()(atoms, calc, params, reporter)
+            result = (run or entry.load_run())(atoms, calc, params, reporter)
         reporter.check()
         if finish is not None:
             result = finish(task, result, reporter.workdir)
