@@ -39,8 +39,9 @@ def tiny_mace(db):
 def cells():
     """Three different small Cu cells (4, 8 and 4 atoms), rattled so forces are not zero."""
     out = []
-    for seed, atoms in enumerate((bulk("Cu", "fcc", a=3.6, cubic=True), bulk("Cu", "fcc", a=3.65, cubic=True) * (2, 1, 1),
-                                  bulk("Cu", "fcc", a=3.55, cubic=True))):  # fmt: skip
+    shapes = ((3.6, (1, 1, 1)), (3.65, (2, 1, 1)), (3.55, (1, 1, 1)))
+    for seed, (a, repeat) in enumerate(shapes):
+        atoms = bulk("Cu", "fcc", a=a, cubic=True) * repeat
         atoms.rattle(0.05, seed=seed)
         out.append(atoms)
     return out
@@ -88,8 +89,8 @@ def test_it_runs_compatible_tasks_in_one_pass_with_the_numbers_of_one_at_a_time(
         assert np.abs(np.array(a["forces_ev_per_a"]) - np.array(b["forces_ev_per_a"])).max() < 1e-9
         assert np.abs(np.array(a["stress_ev_per_a3"]) - np.array(b["stress_ev_per_a3"])).max() < 1e-10
         assert a["n_atoms"] == b["n_atoms"]
-        prov = a["provenance"]
-        assert (prov["engine"], prov["batch_size"], prov["batch_device"], prov["device"]) == ("batched", 3, "cpu", "cpu")
+        p = a["provenance"]
+        assert (p["engine"], p["batch_size"], p["batch_device"], p["device"]) == ("batched", 3, "cpu", "cpu")
         assert "engine" not in b["provenance"]  # the reference path ran alone
         assert ours.attempts == 1 and ours.progress_step == 1
         assert ours.artifacts.filter(name="structure.extxyz").exists()
