@@ -11,7 +11,7 @@ leases, states) is ``tasks_app.group_claim`` and ``tasks_app.group_run``.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tasks_app.executors import single_point
+from tasks_app.executors import optimization, single_point
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,15 @@ def _single_point_finish(atoms, calculator, params, report, *, item):
     return single_point.run_from_outcome(atoms, calculator, params, report, outcome=item)
 
 
+def _optimization_finish(atoms, calculator, params, report, *, item):
+    return optimization.run_from_relaxed(atoms, calculator, params, report, relaxed=item)
+
+
 GROUPED: dict[str, GroupedKind] = {
     # compute_stress is not shared: every pass computes the stress, a task that does not want it drops it.
     "single_point": GroupedKind(("d3", "engine"), _single_points, _single_point_finish),
+    # Lockstep relaxation: one optimizer rule, cell filter, fmax and step limit for the whole pass.
+    "optimization": GroupedKind(
+        ("d3", "engine", "optimizer", "cell_filter", "fmax", "steps"), optimization.relax_together, _optimization_finish
+    ),
 }

@@ -158,7 +158,7 @@ def test_the_reference_engine_d3_other_kinds_and_batching_off_are_never_grouped(
                                                                                 settings):  # fmt: skip
     cu = structures(cells()[0], "cu")
     for task in (submit(owner, cu, tiny_mace, engine="ase"), submit(owner, cu, tiny_mace, d3=True),
-                 submit(owner, cu, emt), submit(owner, cu, tiny_mace, kind="optimization")):  # fmt: skip
+                 submit(owner, cu, emt), submit(owner, cu, tiny_mace, kind="heat_capacity")):  # fmt: skip
         first = claim_next_task(None)
         assert first.pk == task.pk
         assert claim_group(first, None, "cpu") is None
@@ -176,6 +176,57 @@ def test_the_worker_actor_runs_a_claimed_group(owner, structures, tiny_mace):
     run_next_task.fn(str(tasks[0].pk))  # one wake-up message runs the whole group
     assert [t.status for t in reload(tasks)] == [S.COMPLETED] * 3
     assert {t.result["provenance"]["batch_size"] for t in reload(tasks)} == {3}
+
+
+def test_optimizations_relax_in_lockstep_with_the_steps_and_numbers_of_one_at_a_time(owner, structures, tiny_mace,
+                                                                                     run_inline):  # fmt: skip
+    stored = [structures(atoms, f"cu{i}") for i, atoms in enumerate(cells())]
+    params = {"optimizer": "BFGS", "fmax": 0.01, "steps": 40}
+    batched = [submit(owner, s, tiny_mace, kind="optimization", **params) for s in stored]
+    claim_and_run()
+    reference = [run_inline(submit(owner, s, tiny_mace, kind="optimization", engine="ase", **params)) for s in stored]
+    for ours, theirs in zip(reload(batched), reload(reference), strict=True):
+        assert ours.status == S.COMPLETED and theirs.status == S.COMPLETED, (ours.error, theirs.error)
+        a, b = ours.result, theirs.result
+        assert (a["converged"], a["steps"]) == (b["converged"], b["steps"])
+        assert a["final_energy_ev"] == pytest.approx(b["final_energy_ev"], rel=1e-10)
+        assert a["final"]["volume_a3"] == pytest.approx(b["final"]["volume_a3"], rel=1e-9)
+        assert a["provenance"]["engine"] == "batched" and a["provenance"]["batch_size"] == 3
+        assert ours.artifacts.filter(name="trajectory.traj").exists() and ours.metric_points.count() == a["steps"] + 1
+
+
+@pytest.mark.django_db(transaction=True)  # the group's lease thread must see the cancel commit
+def test_an_optimization_cancelled_mid_relaxation_stops_alone(owner, structures, tiny_mace, monkeypatch):
+    from tests.conftest import wait_for
+
+    params = {"optimizer": "FIRE", "fmax": 1e-4, "steps": 30}
+    tasks = [submit(owner, structures(atoms, f"cu{i}"), tiny_mace, kind="optimization", **params)
+             for i, atoms in enumerate(cells())]  # fmt: skip
+    victim = tasks[0]
+    original = grouped.GROUPED["optimization"]
+
+    def compute_with_a_cancel(engine, jobs, check):
+        report = jobs[0][2]
+        progress = report.progress
+
+        def cancel_at_step_3(step, total, **metrics):
+            if step == 3:
+                cancel_task(Task.objects.get(pk=victim.pk), by="test")
+                wait_for(lambda: report.keeper.lost == "cancelled", timeout=10)  # the group's lease thread saw it
+            return progress(step, total, **metrics)
+
+        report.progress = cancel_at_step_3
+        return original.compute(engine, jobs, check)
+
+    patched = grouped.GroupedKind(original.shared_params, compute_with_a_cancel, original.finish)
+    monkeypatch.setitem(grouped.GROUPED, "optimization", patched)
+    claim_and_run()
+    cancelled, *others = reload(tasks)
+    assert cancelled.status == S.CANCELLED and cancelled.result in (None, {})
+    assert cancelled.metric_points.count() <= 3
+    for task in others:
+        assert task.status == S.COMPLETED, task.error
+        assert task.result["steps"] > 3 and task.result["provenance"]["batch_size"] == 3
 
 
 @pytest.mark.slow
