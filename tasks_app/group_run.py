@@ -181,7 +181,7 @@ def _pass(members: list[Member], device: str) -> tuple[list, dict | None]:
         reporter.log(f"engine: batched on {engine.device}, {len(jobs)} tasks in one pass")
     started = time.perf_counter()
     try:
-        results = grouped.compute(engine, jobs, partial(_check_group, [m for m in members]))
+        results = grouped.compute(engine, jobs, partial(_check_group, members))
     except (Exception, TimeLimitExceeded) as exc:  # noqa: BLE001 - recorded per member
         results = [_Replay(exc)] * len(jobs)
     wall = time.perf_counter() - started
@@ -226,7 +226,18 @@ def _record(member: Member, item, record: dict | None, device: str) -> Task:
     else:
         run = partial(GROUPED[task.kind].finish, item=item)
     target, fields = _compute(task, member.reporter, device, run=run)
-    if target == S.COMPLETED and record is not None and run is not None and not isinstance(run, _Replay):
-        fields["result"]["provenance"].update(record)
+    if target == S.COMPLETED and record is not None and item is not None:
+        _add_pass(fields["result"]["provenance"], record)
     recorded = _finish(task, member.lease, member.reporter, target, fields)
     return task if recorded else _refresh(task)
+
+
+def _add_pass(provenance: dict, record: dict) -> None:
+    """The pass's record, and the task's wall time and rates counted from the pass's start (the
+    runner timed only the member's own share after it, which would overstate steps/s)."""
+    own = provenance["wall_time_s"]
+    wall = own + record["batch_wall_time_s"]
+    provenance.update(record, wall_time_s=wall)
+    for rate in ("steps_per_s", "atom_steps_per_s"):
+        if provenance.get(rate) is not None and wall > 0:
+            provenance[rate] *= own / wall

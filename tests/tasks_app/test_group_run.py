@@ -92,6 +92,8 @@ def test_it_runs_compatible_tasks_in_one_pass_with_the_numbers_of_one_at_a_time(
         p = a["provenance"]
         assert (p["engine"], p["batch_size"], p["batch_device"], p["device"]) == ("batched", 3, "cpu", "cpu")
         assert "engine" not in b["provenance"]  # the reference path ran alone
+        assert p["wall_time_s"] >= p["batch_wall_time_s"] > 0 and p["steps"] == 1
+        assert p["steps_per_s"] == pytest.approx(1 / p["wall_time_s"])
         assert ours.attempts == 1 and ours.progress_step == 1
         assert ours.artifacts.filter(name="structure.extxyz").exists()
         assert TaskLogLine.objects.filter(task=ours, message__startswith="engine: batched on cpu, 3 tasks").exists()
