@@ -27,13 +27,20 @@ S = TaskStatus
 
 @pytest.fixture
 def tiny_mace(db):
+    """A float64 MACE model row. Loading it sets torch's process-wide default dtype to float64
+    (MACECalculator does), which breaks a SevenNet model loaded later in the same process, so the
+    default is put back after the test."""
+    import torch
+
     from tests.mace_model import write_converted_mace
 
     path = settings.WORKDIR / "models" / "tiny-group.safetensors"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_converted_mace(path)
-    return MLModel.objects.create(name="tiny-mace-group", family="mace", model_path="models/tiny-group.safetensors",
-                                  config={"default_dtype": "float64"}, validation_status="valid")  # fmt: skip
+    dtype = torch.get_default_dtype()
+    yield MLModel.objects.create(name="tiny-mace-group", family="mace", model_path="models/tiny-group.safetensors",
+                                 config={"default_dtype": "float64"}, validation_status="valid")  # fmt: skip
+    torch.set_default_dtype(dtype)
 
 
 def cells():
