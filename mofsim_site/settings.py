@@ -161,6 +161,11 @@ DRAMATIQ_BROKER = {
 WORKER_IDLE_POLL_MS = env_int("WORKER_IDLE_POLL_MS", 20)
 os.environ.setdefault("dramatiq_worker_timeout", str(WORKER_IDLE_POLL_MS))
 DRAMATIQ_TASKS_DATABASE = "default"
+# Across-task batching (docs/batching.md): a worker that claims a task the batched engine can
+# share (single points of one model, engine "batched") also claims up to this many compatible
+# QUEUED tasks in rank order and runs them in one forward pass, each keeping its own row, lease,
+# log and result. 1 turns it off.
+WORKER_CLAIM_BATCH = env_int("WORKER_CLAIM_BATCH", 16)
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "callbacks"]  # tasks_app.callbacks: the callback actor
 
 # The cache (DRF throttle counters) lives in Redis, so every web process shares one count.

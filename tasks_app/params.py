@@ -75,8 +75,9 @@ def _engine_field():
     return serializers.ChoiceField(
         choices=ENGINES,
         default="batched",
-        help_text="batched: many force calls per model pass where the model family allows it "
-        "(else the ASE path, recorded in the result); ase: the reference one-at-a-time path",
+        help_text="batched: many force calls per model pass where the model family allows it — inside "
+        "the task, and single points and optimizations of several tasks sharing one pass (else the ASE "
+        "path, recorded in the result); ase: the reference one-at-a-time path, never grouped",
     )
 
 
@@ -92,6 +93,7 @@ def _reference_field():
 
 class SinglePointParams(TaskParams):
     compute_stress = serializers.BooleanField(default=True)
+    engine = _engine_field()
 
 
 class OptimizationParams(TaskParams):
@@ -106,6 +108,7 @@ class OptimizationParams(TaskParams):
     )
     fmax = serializers.FloatField(default=0.001, min_value=1e-6, max_value=10.0, help_text="eV/Å")
     steps = serializers.IntegerField(default=5000, min_value=1, max_value=100_000)
+    engine = _engine_field()
     reference = _reference_field()
 
 

@@ -206,7 +206,7 @@ def checked_calculator(calc, check, counter: ForceCounter | None = None):
     if calc is None:
         yield calc
         return
-    calc.reset()  # the cached calculator may hold the last task's results for the same atoms: recompute
+    _forget_results(calc)
     inner = calc.calculate
 
     def calculate(*args, **kwargs):
@@ -220,6 +220,17 @@ def checked_calculator(calc, check, counter: ForceCounter | None = None):
         yield calc
     finally:
         del calc.calculate  # the class's method again
+
+
+def _forget_results(calc) -> None:
+    """The cached calculator may hold the last task's results for the same atoms: make it recompute
+    (so each task's force calls run, and are counted). ASE's ``Calculator`` has ``reset``; a
+    ``BaseCalculator`` such as the D3 ``SumCalculator`` keeps ``results`` and ``atoms`` only."""
+    if callable(getattr(calc, "reset", None)):
+        calc.reset()
+    else:
+        calc.results = {}
+        calc.atoms = None
 
 
 def strip_paths(text: str) -> str:
@@ -291,8 +302,11 @@ def execute_task(task: Task, device: str | None = None) -> Task:
     return task if recorded else _refresh(task)  # recorded: the instance is what was written
 
 
-def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | None, dict]:
-    """Run the executor; returns the final state to record (None: nothing, the row decided) and its fields."""
+def _compute(task: Task, reporter: TaskReporter, device: str, run=None) -> tuple[str | None, dict]:
+    """Run the executor; returns the final state to record (None: nothing, the row decided) and its fields.
+
+    ``run`` replaces the kind's executor function (same contract): ``tasks_app.group_run`` passes
+    one that takes the task's share of a batched pass instead of computing it again."""
     entry = executors.get(task.kind)
     started = time.perf_counter()
     try:
@@ -315,7 +329,7 @@ def _compute(task: Task, reporter: TaskReporter, device: str) -> tuple[str | Non
         counter = ForceCounter()
         run_started = time.perf_counter()
         with checked_calculator(calc, reporter.check, counter):
-            result = entry.load_run()(atoms, calc, params, reporter)
+            result = (run or entry.load_run())(atoms, calc, params, reporter)
         speed = speed_record(counter if calc is not None else None, result, time.perf_counter() - run_started,
                              reporter.step)  # fmt: skip
         reporter.check()

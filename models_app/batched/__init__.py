@@ -6,8 +6,9 @@ calculator's already loaded model (same weights, device and dtype, so the model 
 affinity still hold), or ``None`` when the calculator cannot be batched (EMT, D3 sums,
 committees, compiled MACE): callers then keep the ASE path.
 
-The engine's API is the one a later across-task claim needs: a list of ``ase.Atoms`` in, one
-``Outcome`` per structure out (energy, forces, stress, or that structure's own error).
+The engine's API serves executors inside one task and the across-task pass of several tasks
+(``tasks_app.group_run``) alike: a list of ``ase.Atoms`` in, one ``Outcome`` per structure out
+(energy, forces, stress, or that structure's own error).
 """
 
 from models_app.batched.engine import BatchedEngine, Outcome, engine_for

@@ -39,7 +39,8 @@ def relax_many(engine, structures, *, optimizer_cls, filter_cls=None, fmax=0.05,
     """Relax every ``ase.Atoms`` in ``structures`` in place; one summary dict per structure.
 
     ``guard(energy, where)`` may raise to fail that structure (the explosion guard);
-    ``observe(i, atoms, nsteps, energy, fmax_now)`` runs after every evaluation of structure i;
+    ``observe(i, atoms, nsteps, energy, fmax_now)`` runs after every evaluation of structure i
+    (returning ``False`` stops that structure alone: its caller knows why, e.g. its task was cancelled);
     ``check()`` runs before every batched pass. A summary has ``converged``, ``steps``,
     ``initial_energy_ev``, ``final_energy_ev``, ``final_fmax_ev_per_a`` and ``error`` (None if fine).
     """
@@ -73,8 +74,8 @@ def relax_many(engine, structures, *, optimizer_cls, filter_cls=None, fmax=0.05,
             if summary["initial_energy_ev"] is None:
                 summary["initial_energy_ev"] = outcome.energy
             summary.update(steps=int(opt.nsteps), final_energy_ev=outcome.energy, final_fmax_ev_per_a=fmax_now)
-            if observe is not None:
-                observe(i, atoms, opt.nsteps, outcome.energy, fmax_now)
+            if observe is not None and observe(i, atoms, opt.nsteps, outcome.energy, fmax_now) is False:
+                continue
             alive.append(i)
         return alive
 

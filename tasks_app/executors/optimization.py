@@ -1,15 +1,27 @@
 """Structure optimization, MOFSimBench protocol: LBFGS + FrechetCellFilter, fmax 0.001, ≤5000 steps.
 
+Two paths share the result builder (``_result``): ``run`` relaxes one structure through the ASE
+calculator (the reference path); ``relax_together`` relaxes the structures of several tasks in
+lockstep (``models_app.batched.relax``: each its own ASE optimizer and filter, the force calls of
+a round in one batched pass) and ``run_from_relaxed`` then builds each task's result, so a task
+that shared a pass (``tasks_app.group_run``) reports exactly what it would have alone.
+
 Besides convergence and energies the result compares the relaxed structure with the input
 (RMSD, cell changes) and — when ``params["reference"]`` names a DFT-optimised structure and/or
 volume — with DFT: RMSD to the DFT structure (only if the atom counts match, as in the
 benchmark), volume deviation and whether it is within the paper's ±10 % window.
 """
 
+from contextlib import ExitStack
+from dataclasses import dataclass
+
 from ase.io import Trajectory, read, write
 
+from models_app.batched.relax import relax_many
+from mofsim_site.executors import ExecutorError
+from tasks_app.executors.base import check_energy
 from tasks_app.executors.metrics import cell_change, cell_summary, match_atom_order, position_rmsd
-from tasks_app.executors.relax import relax
+from tasks_app.executors.relax import FILTERS, OPTIMIZERS, relax
 from tasks_app.executors.warnings import attach as attach_warnings
 
 DFT_VOLUME_WINDOW_PCT = 10.0  # paper metric: share of structures within ±10 % of the DFT volume
@@ -19,10 +31,7 @@ def run(atoms, calculator, params, report) -> dict:
     initial = atoms.copy()
     atoms = atoms.copy()
     atoms.calc = calculator
-    report.log(
-        f"relaxing {atoms.get_chemical_formula()} ({len(atoms)} atoms): {params['optimizer']} + "
-        f"{params['cell_filter'] or 'fixed cell'}, fmax {params['fmax']}, ≤{params['steps']} steps"
-    )
+    _log_start(atoms, params, report)
     with Trajectory(report.workdir / "trajectory.traj", "w") as traj:
         outcome = relax(
             atoms,
@@ -33,6 +42,75 @@ def run(atoms, calculator, params, report) -> dict:
             report=report,
             trajectory=traj,
         )
+    return _result(initial, atoms, outcome, params, report)
+
+
+@dataclass
+class Relaxed:
+    """One task's share of ``relax_together``: its relaxed structure, summary, or why it stopped."""
+
+    initial: object
+    atoms: object
+    summary: dict
+    stopped: BaseException | None = None  # its report raised (cancelled, lease lost, time limit)
+
+
+def relax_together(engine, jobs, check) -> list[Relaxed]:
+    """Relax the structures of ``jobs`` (``(atoms, params, report)``; optimizer, cell filter, fmax
+    and steps equal) in lockstep. Each job gets its own trajectory, progress and log; one that
+    explodes or whose report stops it ends alone, the others go on."""
+    params = jobs[0][1]
+    if params["optimizer"] not in OPTIMIZERS:
+        raise ExecutorError(f"unknown optimizer {params['optimizer']!r}")
+    initial = [atoms.copy() for atoms, _params, _report in jobs]
+    structures = [atoms.copy() for atoms, _params, _report in jobs]
+    stopped: list[BaseException | None] = [None] * len(jobs)
+    for atoms, job_params, report in jobs:
+        _log_start(atoms, job_params, report)
+    with ExitStack() as stack:
+        trajectories = [stack.enter_context(Trajectory(report.workdir / "trajectory.traj", "w"))
+                        for _atoms, _params, report in jobs]  # fmt: skip
+
+        def observe(i, atoms, nsteps, energy, fmax_now):
+            try:
+                frame = atoms.copy()
+                frame.calc = atoms.calc
+                frame.info.update({"stage": "opt", "step": nsteps})
+                trajectories[i].write(frame)
+                jobs[i][2].progress(nsteps, params["steps"], stage="opt", energy=energy, fmax=fmax_now,
+                                    volume=float(atoms.get_volume()) if atoms.pbc.all() else None)  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - that task's own stop (cancel, lease, time limit)
+                stopped[i] = exc
+                return False
+            return True
+
+        summaries = relax_many(engine, structures, optimizer_cls=OPTIMIZERS[params["optimizer"]],
+                               filter_cls=FILTERS[params["cell_filter"]] if params["cell_filter"] else None,
+                               fmax=params["fmax"], steps=params["steps"], guard=check_energy, check=check,
+                               observe=observe)  # fmt: skip
+    return [Relaxed(*parts) for parts in zip(initial, structures, summaries, stopped, strict=True)]
+
+
+def run_from_relaxed(atoms, calculator, params, report, *, relaxed: Relaxed) -> dict:
+    """The task's result from its share of ``relax_together`` (``calculator`` unused: the relaxation is done)."""
+    if relaxed.stopped is not None:
+        raise relaxed.stopped
+    summary = dict(relaxed.summary)
+    error = summary.pop("error")
+    if error:
+        raise ExecutorError(error if error.startswith("System exploded") else f"relaxation failed: {error}")
+    check_energy(summary["final_energy_ev"], " at end of opt")
+    return _result(relaxed.initial, relaxed.atoms, summary, params, report)
+
+
+def _log_start(atoms, params, report) -> None:
+    report.log(
+        f"relaxing {atoms.get_chemical_formula()} ({len(atoms)} atoms): {params['optimizer']} + "
+        f"{params['cell_filter'] or 'fixed cell'}, fmax {params['fmax']}, ≤{params['steps']} steps"
+    )
+
+
+def _result(initial, atoms, outcome: dict, params, report) -> dict:
     write(report.workdir / "final.cif", atoms)
     before, after = cell_summary(initial), cell_summary(atoms)
     result = {

@@ -51,6 +51,26 @@ def test_a_converted_mace_model_file_loads_and_computes(tmp_path):
     assert atoms.get_forces().shape == (4, 3)
 
 
+def test_a_float64_mace_model_leaves_the_process_default_dtype_alone(tmp_path):
+    """A worker's cache holds several models: a float64 MACE must not turn SevenNet's float32 inputs
+    into a dtype mismatch (MACECalculator sets torch's default dtype when built)."""
+    import torch
+
+    before = torch.get_default_dtype()
+    path = write_converted_mace(tmp_path / "tiny.safetensors")
+    mace = build_calculator({"family": "mace", "model_path": str(path), "dtype": "float64"}, "cpu")
+    assert torch.get_default_dtype() == before == torch.float32
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    atoms.rattle(0.02, seed=1)
+    atoms.calc = mace
+    assert atoms.get_forces().shape == (4, 3)  # float64 weights: inputs were built in float64 for the call
+    assert next(mace.models[0].parameters()).dtype == torch.float64
+    assert torch.get_default_dtype() == torch.float32
+    sevennet = atoms.copy()
+    sevennet.calc = build_calculator({"family": "sevennet", "model_name": "7net-0"}, "cpu")
+    assert sevennet.get_potential_energy() < 0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_staff_upload_is_validated_by_a_worker_not_the_web_process(operator, worker, tmp_path):
     from tests.conftest import wait_for

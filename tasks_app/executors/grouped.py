@@ -1,0 +1,48 @@
+"""Task kinds whose tasks can share one batched pass across tasks (docs/batching.md, issue 13).
+
+For each such kind: the parameters that must be equal for two tasks to share a pass (the ones the
+pass itself uses), ``compute`` — the pass over every member's structure, one item per member, in
+order — and ``finish``, the executor function (``run(atoms, calculator, params, report)`` plus
+``item=``) that turns a member's item into that task's result with the same checks, files, progress
+and log as its one-at-a-time executor. Plain Python like every executor: the platform side (claim,
+leases, states) is ``tasks_app.group_claim`` and ``tasks_app.group_run``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tasks_app.executors import optimization, single_point
+
+
+@dataclass(frozen=True)
+class GroupedKind:
+    shared_params: tuple[str, ...]
+    compute: Callable  # (engine, jobs: [(atoms, params, report)], check) -> [item per job]
+    finish: Callable  # run(atoms, calculator, params, report, *, item) -> result dict
+    evaluations: Callable  # item -> force evaluations of this member in the pass (its speed record)
+
+
+def _single_points(engine, jobs, check):
+    return engine.evaluate([atoms for atoms, _params, _report in jobs], check)
+
+
+def _single_point_finish(atoms, calculator, params, report, *, item):
+    return single_point.run_from_outcome(atoms, calculator, params, report, outcome=item)
+
+
+def _optimization_finish(atoms, calculator, params, report, *, item):
+    return optimization.run_from_relaxed(atoms, calculator, params, report, relaxed=item)
+
+
+GROUPED: dict[str, GroupedKind] = {
+    # compute_stress is not shared: every pass computes the stress, a task that does not want it drops it.
+    "single_point": GroupedKind(("d3", "engine"), _single_points, _single_point_finish, lambda item: 1),
+    # Lockstep relaxation: one optimizer rule, cell filter, fmax and step limit for the whole pass;
+    # a structure's evaluations are its first one plus one per optimiser step.
+    "optimization": GroupedKind(
+        ("d3", "engine", "optimizer", "cell_filter", "fmax", "steps"),
+        optimization.relax_together,
+        _optimization_finish,
+        lambda item: int(item.summary.get("steps") or 0) + 1,
+    ),
+}
