@@ -18,7 +18,7 @@ def model_list(request):
     return render(request, "models_app/model_list.html", {"models": MLModel.objects.order_by("name")})
 
 
-VARIANT_KEYS = ("model_name", "version", "calculator", "task_name", "default_dtype", "dtype")
+VARIANT_KEYS = ("model_name", "version", "calculator", "task_name", "inference_settings", "default_dtype", "dtype")
 
 
 @login_required

@@ -51,7 +51,7 @@ FAMILIES: dict[str, Family] = {
         Family("chgnet", "CHGNet", ("chgnet.model",), ("chgnet", "pymatgen")),
         Family("orb", "ORB", ("orb_models.forcefield",), ("orb-models",), ("float32", "float64")),
         Family("mattersim", "MatterSim", ("mattersim.forcefield",), ("mattersim",)),
-        Family("fairchem", "fairchem (eSEN, UMA)", ("fairchem.core",), ("fairchem-core",)),
+        Family("fairchem", "fairchem (eSEN, UMA)", ("fairchem.core",), ("fairchem-core",), ("float32", "float64")),
         Family("grace", "GRACE (tensorpotential)", ("tensorpotential.calculator",), ("tensorpotential", "tensorflow")),
         Family("petmad", "PET-MAD", ("pet_mad.calculator",), ("pet-mad", "metatrain"), ("float32", "float64")),
         Family("ase", "ASE calculator by dotted path (staff)", ("ase",), (), ("float64",), staff_only=True),
