@@ -35,6 +35,12 @@ def test_bad_task_filters_are_400s_naming_the_parameter(api):
     }
 
 
+@pytest.mark.parametrize("params", [{"tag": "50%"}, {"tag": "%s%d"}, {"status": "%(x)s,RUNNING"}])
+def test_a_percent_sign_in_a_bad_filter_value_is_a_400_not_a_500(api, params):
+    response = api.get("/api/v1/tasks/", params)
+    assert response.status_code == 400 and set(response.json()["details"]) == set(params), response.content
+
+
 def test_log_filters_keep_their_messages(api, task):
     base = f"/api/v1/tasks/{task.pk}/logs/"
     assert details(api.get(base + "?level=LOUD")) == {"level": ["must be one of DEBUG, INFO, WARNING, ERROR"]}
