@@ -168,9 +168,14 @@ def test_it_refuses_an_outsider_and_an_anonymous_visitor(outsider, task):
     as_outsider, anonymous = headers_for(outsider), headers_for(None)
 
     async def scenario():
-        _, outsider_connected, outsider_code = await connect(f"/ws/tasks/{task.pk}/", as_outsider)
-        _, anonymous_connected, anonymous_code = await connect(f"/ws/tasks/{task.pk}/", anonymous)
-        _, nodes_connected, _ = await connect("/ws/nodes/", anonymous)
+        outsider_ws, outsider_connected, outsider_code = await connect(f"/ws/tasks/{task.pk}/", as_outsider)
+        anonymous_ws, anonymous_connected, anonymous_code = await connect(f"/ws/tasks/{task.pk}/", anonymous)
+        nodes_ws, nodes_connected, _ = await connect("/ws/nodes/", anonymous)
+        # A refused consumer still waits for the browser's disconnect, its channel-layer receive
+        # pending; sent here, it ends inside this loop instead of being cancelled at loop shutdown
+        # (where channels_redis' receive now and then never finished: the test hung).
+        for refused in (outsider_ws, anonymous_ws, nodes_ws):
+            await refused.disconnect()
         return outsider_connected, outsider_code, anonymous_connected, anonymous_code, nodes_connected
 
     outsider_connected, outsider_code, anonymous_connected, anonymous_code, nodes_connected = run(scenario)
