@@ -73,12 +73,9 @@ class TaskSubmit(APIView):
             # a body could name any dataset by id (its DatasetRefField trusts the jobs API).
             raise NotFound(f"{kind} is a training job: submit it at /api/v1/jobs/")
 
-    @extend_schema(
-        request=TaskSubmitRequestSerializer,
-        responses={201: TaskSubmitResponseSerializer},
-        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=SIMULATION_KINDS)],
-    )
-    def post(self, request, kind):
+    @staticmethod
+    def validated(request, kind):
+        """The submit body checked (400 naming the field) and its parameters for the preset."""
         body = TaskSubmitRequestSerializer(data=request.data, context={"request": request, "kind": kind})
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -86,6 +83,15 @@ class TaskSubmit(APIView):
             params = validate_params(kind, data.get("params"), data["preset"])
         except ValidationError as exc:
             raise ValidationError({"params": exc.detail}) from exc
+        return body, data, params
+
+    @extend_schema(
+        request=TaskSubmitRequestSerializer,
+        responses={201: TaskSubmitResponseSerializer},
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=SIMULATION_KINDS)],
+    )
+    def post(self, request, kind):
+        body, data, params = self.validated(request, kind)
         check_quota(request.user)
         with transaction.atomic():
             task = enqueue_task(
@@ -112,13 +118,7 @@ class TaskEstimate(TaskSubmit):
         parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=SIMULATION_KINDS)],
     )
     def post(self, request, kind):
-        body = TaskSubmitRequestSerializer(data=request.data, context={"request": request, "kind": kind})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        try:
-            params = validate_params(kind, data.get("params"), data["preset"])
-        except ValidationError as exc:
-            raise ValidationError({"params": exc.detail}) from exc
+        _body, data, params = self.validated(request, kind)
         estimate = eta.estimate(kind=kind, model=data.get("model"), structures=[data.get("structure")],
                                 params=params, priority=data["priority"])  # fmt: skip
         return Response(estimate.as_dict())
