@@ -21,7 +21,7 @@ from models_app.batched.relax import relax_many
 from mofsim_site.executors import ExecutorError
 from tasks_app.executors.base import check_energy
 from tasks_app.executors.metrics import cell_change, cell_summary, match_atom_order, position_rmsd
-from tasks_app.executors.relax import FILTERS, OPTIMIZERS, relax
+from tasks_app.executors.relax import FILTERS, OPTIMIZERS, finished, relax, report_step, write_frame
 from tasks_app.executors.warnings import attach as attach_warnings
 
 DFT_VOLUME_WINDOW_PCT = 10.0  # paper metric: share of structures within ±10 % of the DFT volume
@@ -73,12 +73,8 @@ def relax_together(engine, jobs, check) -> list[Relaxed]:
 
         def observe(i, atoms, nsteps, energy, fmax_now):
             try:
-                frame = atoms.copy()
-                frame.calc = atoms.calc
-                frame.info.update({"stage": "opt", "step": nsteps})
-                trajectories[i].write(frame)
-                jobs[i][2].progress(nsteps, params["steps"], stage="opt", energy=energy, fmax=fmax_now,
-                                    volume=float(atoms.get_volume()) if atoms.pbc.all() else None)  # fmt: skip
+                write_frame(trajectories[i], atoms, "opt", nsteps)
+                report_step(jobs[i][2], atoms, nsteps, params["steps"], "opt", energy, fmax_now)
             except Exception as exc:  # noqa: BLE001 - that task's own stop (cancel, lease, time limit)
                 stopped[i] = exc
                 return False
@@ -95,12 +91,7 @@ def run_from_relaxed(atoms, calculator, params, report, *, relaxed: Relaxed) -> 
     """The task's result from its share of ``relax_together`` (``calculator`` unused: the relaxation is done)."""
     if relaxed.stopped is not None:
         raise relaxed.stopped
-    summary = dict(relaxed.summary)
-    error = summary.pop("error")
-    if error:
-        raise ExecutorError(error if error.startswith("System exploded") else f"relaxation failed: {error}")
-    check_energy(summary["final_energy_ev"], " at end of opt")
-    return _result(relaxed.initial, relaxed.atoms, summary, params, report)
+    return _result(relaxed.initial, relaxed.atoms, finished(relaxed.summary, "opt"), params, report)
 
 
 def _log_start(atoms, params, report) -> None:
