@@ -11,7 +11,7 @@ leases, states) is ``tasks_app.group_claim`` and ``tasks_app.group_run``.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tasks_app.executors import optimization, single_point
+from tasks_app.executors import bulk_modulus, heat_capacity, optimization, single_point
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,14 @@ def _optimization_finish(atoms, calculator, params, report, *, item):
     return optimization.run_from_relaxed(atoms, calculator, params, report, relaxed=item)
 
 
+def _bulk_modulus_finish(atoms, calculator, params, report, *, item):
+    return bulk_modulus.run_from_pass(atoms, calculator, params, report, scanned=item)
+
+
+def _heat_capacity_finish(atoms, calculator, params, report, *, item):
+    return heat_capacity.run_from_pass(atoms, calculator, params, report, displaced=item)
+
+
 GROUPED: dict[str, GroupedKind] = {
     # compute_stress is not shared: every pass computes the stress, a task that does not want it drops it.
     "single_point": GroupedKind(("d3", "engine"), _single_points, _single_point_finish, lambda item: 1),
@@ -44,5 +52,22 @@ GROUPED: dict[str, GroupedKind] = {
         optimization.relax_together,
         _optimization_finish,
         lambda item: int(item.summary.get("steps") or 0) + 1,
+    ),
+    # Both lockstep stages share one step rule each, so the relaxation's and the points' fmax and
+    # steps are shared; npoints and eps are not: another task's strained cells are just more cells
+    # in the same lockstep. Its evaluations: the member's own, counted by its share's meter.
+    "bulk_modulus": GroupedKind(
+        ("d3", "engine", "relax_fmax", "relax_steps", "point_fmax", "point_steps"),
+        bulk_modulus.relax_together,
+        _bulk_modulus_finish,
+        lambda item: item.share.meter.steps,
+    ),
+    # The relaxation's step rule is shared (fmax, steps); supercell and displacement are not: another
+    # task's displaced cells are just more structures in the packs. Evaluations counted as for B0.
+    "heat_capacity": GroupedKind(
+        ("d3", "engine", "relax_fmax", "relax_steps"),
+        heat_capacity.relax_together,
+        _heat_capacity_finish,
+        lambda item: item.share.meter.steps,
     ),
 }

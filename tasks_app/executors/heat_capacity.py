@@ -14,7 +14,17 @@ Imaginary modes: phonopy leaves modes with frequency ≤ 0 out of the thermal su
 benchmark). We count modes below −``imaginary_threshold_thz`` at Γ (the three acoustic modes are
 included: a small negative value there signals broken translational invariance of the force
 constants) and the weighted fraction of such modes over the whole mesh.
+
+Three entries share the stages and the result builder (``_phonons``): ``run`` relaxes through the
+ASE calculator (the reference path) and evaluates the displaced cells one at a time or, with the
+batched engine, in packs (``forces_together``); ``relax_together`` does both stages for several
+tasks in shared passes (their relaxations in lockstep, then all their displaced cells in shared
+packs; ``tasks_app.group_run``) and ``run_from_pass`` builds each task's result from its share,
+so a task that shared a pass reports what it would have alone.
 """
+
+from contextlib import ExitStack
+from dataclasses import dataclass
 
 import numpy as np
 from ase.io import Trajectory, write
@@ -22,10 +32,11 @@ from ase.io import Trajectory, write
 from mofsim_site.executors import ExecutorError
 from tasks_app.executors.base import check_energy
 from tasks_app.executors.engines import SpeedMeter, choose_engine
-from tasks_app.executors.relax import relax
+from tasks_app.executors.relax import Share, relax, relax_shares
 from tasks_app.executors.warnings import attach as attach_warnings
 
 R_J_PER_MOL_K = 8.314462618
+RELAX = {"optimizer": "BFGS", "cell_filter": "FrechetCellFilter"}  # the full relaxation before the phonons
 
 
 def _phonopy_atoms(atoms):
@@ -46,37 +57,89 @@ def _ase_atoms(cell):
 
 
 def run(atoms, calculator, params, report) -> dict:
-    from phonopy import Phonopy
-
     atoms = atoms.copy()
     atoms.calc = calculator
-    report.log(f"heat capacity of {atoms.get_chemical_formula()} ({len(atoms)} atoms): relax, then phonopy")
+    _log_start(atoms, report)
     with Trajectory(report.workdir / "trajectory.traj", "w") as traj:
-        relaxed = relax(atoms, optimizer="BFGS", cell_filter="FrechetCellFilter", fmax=params["relax_fmax"],
-                        steps=params["relax_steps"], report=report, trajectory=traj, stage="relax")  # fmt: skip
-    write(report.workdir / "relaxed.cif", atoms)
-
-    phonon = Phonopy(_phonopy_atoms(atoms), supercell_matrix=np.diag(params["supercell"]))
-    phonon.generate_displacements(distance=params["displacement_a"])
-    cells = phonon.supercells_with_displacements
-    report.log(f"{len(cells)} displaced cells of {len(phonon.supercell)} atoms")
+        relaxed = relax(atoms, **RELAX, fmax=params["relax_fmax"], steps=params["relax_steps"], report=report,
+                        trajectory=traj, stage="relax")  # fmt: skip
+    phonon, cells = displace(atoms, params, report)
     engine = choose_engine(calculator, params, report)
     meter = SpeedMeter(engine, calculator)
     if engine is None:
         forces = _forces_one_at_a_time(cells, calculator, report, meter)
     else:
-        forces = _forces_batched(cells, engine, report, meter)
-    phonon.forces = np.array(forces)
-    phonon.produce_force_constants()
-    phonon.save(report.workdir / "phonopy.yaml", settings={"force_constants": True})
+        share = Share(report, None, meter)
+        (forces,) = forces_together(engine, [(share, cells)], report.check)
+        share.raise_if_stopped()
+    return _phonons(phonon, forces, relaxed, meter.record(), params, report)
 
-    phonon.run_mesh(params["mesh_length"])
-    mesh = phonon.get_mesh_dict()
-    phonon.run_thermal_properties(t_min=0, t_max=1000, t_step=10)
-    thermal = phonon.get_thermal_properties_dict()
-    result = summarize(phonon, mesh, thermal, relaxed, len(cells), params, report)
-    result["engine"] = meter.record()
-    return result
+
+@dataclass
+class Displaced:
+    """One task's share of ``relax_together``: its relaxation, phonopy object and forces, or why it stopped."""
+
+    share: Share
+    atoms: object
+    relaxed: dict | None = None
+    phonon: object = None
+    forces: list | None = None
+
+
+def relax_together(engine, jobs, check) -> list[Displaced]:
+    """The heat capacities of ``jobs`` (``(atoms, params, report)``; relax fmax and steps equal) in
+    shared passes: all relaxations (BFGS + FrechetCellFilter) in lockstep, then every task's
+    displaced cells in shared packs — supercell and displacement may differ, their cells are just
+    more structures in the packs. A task that fails or is stopped drops out alone."""
+    params = jobs[0][1]
+    with ExitStack() as stack:
+        shares, structures = [], []
+        for atoms, _params, report in jobs:
+            _log_start(atoms, report)
+            traj = stack.enter_context(Trajectory(report.workdir / "trajectory.traj", "w"))
+            shares.append(Share(report, traj, SpeedMeter(engine, None)))
+            structures.append(atoms.copy())
+        relaxed = relax_shares(engine, shares, structures, **RELAX, fmax=params["relax_fmax"],
+                               steps=params["relax_steps"], stage="relax",
+                               totals=[p["relax_steps"] for _a, p, _r in jobs], check=check)  # fmt: skip
+    out, running = [], []
+    for share, atoms, summary, (_atoms, job_params, report) in zip(shares, structures, relaxed, jobs, strict=True):
+        item = Displaced(share, atoms, summary)
+        out.append(item)
+        if summary is None:
+            continue
+        displaced = share.run(lambda atoms=atoms, p=job_params, r=report: displace(atoms, p, r))
+        if displaced is not None:
+            item.phonon, cells = displaced
+            running.append((item, cells))
+    if running:
+        forces = forces_together(engine, [(item.share, cells) for item, cells in running], check)
+        for (item, _cells), mine in zip(running, forces, strict=True):
+            item.forces = mine
+    return out
+
+
+def run_from_pass(atoms, calculator, params, report, *, displaced: Displaced) -> dict:
+    """The task's result from its share of ``relax_together`` (``calculator`` unused: the pass is done)."""
+    displaced.share.raise_if_stopped()
+    return _phonons(displaced.phonon, displaced.forces, displaced.relaxed, displaced.share.meter.record(), params,
+                    report)  # fmt: skip
+
+
+def _log_start(atoms, report) -> None:
+    report.log(f"heat capacity of {atoms.get_chemical_formula()} ({len(atoms)} atoms): relax, then phonopy")
+
+
+def displace(atoms, params, report):
+    """The relaxed structure (saved as relaxed.cif) as a phonopy object and its displaced cells."""
+    from phonopy import Phonopy
+
+    write(report.workdir / "relaxed.cif", atoms)
+    phonon = Phonopy(_phonopy_atoms(atoms), supercell_matrix=np.diag(params["supercell"]))
+    phonon.generate_displacements(distance=params["displacement_a"])
+    cells = phonon.supercells_with_displacements
+    report.log(f"{len(cells)} displaced cells of {len(phonon.supercell)} atoms")
+    return phonon, cells
 
 
 def _forces_one_at_a_time(cells, calculator, report, meter) -> list:
@@ -92,21 +155,50 @@ def _forces_one_at_a_time(cells, calculator, report, meter) -> list:
     return forces
 
 
-def _forces_batched(cells, engine, report, meter) -> list:
-    """Displaced cells in chunks of the engine's batch size, one progress point per chunk."""
-    forces: list = []
+def forces_together(engine, jobs, check) -> list[list]:
+    """The displaced cells of every job (``(share, cells)``) in packs of the engine's batch size,
+    one progress point per pack for each job in it. A cell that fails stops its job
+    (``share.stopped``); a stopped job's remaining cells leave the queue."""
+    queue = [(j, k) for j, (_share, cells) in enumerate(jobs) for k in range(len(cells))]
+    forces: list[list] = [[] for _ in jobs]
     chunk = max(1, engine.max_batch)
-    for start in range(0, len(cells), chunk):
-        displaced = [_ase_atoms(cell) for cell in cells[start : start + chunk]]
-        for k, outcome in enumerate(engine.evaluate(displaced, check=report.check)):
-            where = f" in displaced cell {start + k + 1}"
-            if not outcome.ok:
-                raise ExecutorError(f"System exploded{where}: {outcome.error}")
-            check_energy(outcome.energy, where)
-            forces.append(outcome.forces)
-            meter.add(len(displaced[k]))
-        report.progress(len(forces), len(cells), stage="phonons", displaced_cells=len(forces))
+    while queue:
+        queue = [(j, k) for j, k in queue if jobs[j][0].stopped is None]
+        pack, queue = queue[:chunk], queue[chunk:]
+        if not pack:
+            break
+        displaced = [_ase_atoms(jobs[j][1][k]) for j, k in pack]
+        for (j, k), atoms, outcome in zip(pack, displaced, engine.evaluate(displaced, check=check), strict=True):
+            share = jobs[j][0]
+            share.meter.add(len(atoms))
+            share.run(lambda outcome=outcome, k=k: _checked(outcome, f" in displaced cell {k + 1}"))
+            if share.stopped is None:
+                forces[j].append(outcome.forces)
+        for j in sorted({j for j, _k in pack}):
+            share, n, total = jobs[j][0], len(forces[j]), len(jobs[j][1])
+            share.run(lambda share=share, n=n, total=total: share.report.progress(n, total, stage="phonons",
+                                                                                displaced_cells=n))  # fmt: skip
     return forces
+
+
+def _checked(outcome, where: str) -> None:
+    if not outcome.ok:
+        raise ExecutorError(f"System exploded{where}: {outcome.error}")
+    check_energy(outcome.energy, where)
+
+
+def _phonons(phonon, forces, relaxed, engine_record: dict, params, report) -> dict:
+    """Force constants, mesh and thermal properties from the displaced cells' forces, whichever path computed them."""
+    phonon.forces = np.array(forces)
+    phonon.produce_force_constants()
+    phonon.save(report.workdir / "phonopy.yaml", settings={"force_constants": True})
+    phonon.run_mesh(params["mesh_length"])
+    mesh = phonon.get_mesh_dict()
+    phonon.run_thermal_properties(t_min=0, t_max=1000, t_step=10)
+    thermal = phonon.get_thermal_properties_dict()
+    result = summarize(phonon, mesh, thermal, relaxed, len(forces), params, report)
+    result["engine"] = engine_record
+    return result
 
 
 def summarize(phonon, mesh, thermal, relaxed, n_displacements, params, report) -> dict:

@@ -169,7 +169,7 @@ def test_the_reference_engine_d3_other_kinds_and_batching_off_are_never_grouped(
                                                                                 settings):  # fmt: skip
     cu = structures(cells()[0], "cu")
     for task in (submit(owner, cu, tiny_mace, engine="ase"), submit(owner, cu, tiny_mace, d3=True),
-                 submit(owner, cu, emt), submit(owner, cu, tiny_mace, kind="heat_capacity")):  # fmt: skip
+                 submit(owner, cu, emt), submit(owner, cu, tiny_mace, kind="stability")):  # fmt: skip
         first = claim_next_task(None)
         assert first.pk == task.pk
         assert claim_group(first, None, "cpu") is None
