@@ -76,8 +76,9 @@ def _engine_field():
         choices=ENGINES,
         default="batched",
         help_text="batched: many force calls per model pass where the model family allows it — inside "
-        "the task, and single points and optimizations of several tasks sharing one pass (else the ASE "
-        "path, recorded in the result); ase: the reference one-at-a-time path, never grouped",
+        "the task, and single points, optimizations, bulk moduli and heat capacities of several tasks "
+        "sharing passes (else the ASE path, recorded in the result); ase: the reference one-at-a-time "
+        "path, never grouped",
     )
 
 
