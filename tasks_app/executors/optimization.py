@@ -2,9 +2,10 @@
 
 Two paths share the result builder (``_result``): ``run`` relaxes one structure through the ASE
 calculator (the reference path); ``relax_together`` relaxes the structures of several tasks in
-lockstep (``models_app.batched.relax``: each its own ASE optimizer and filter, the force calls of
-a round in one batched pass) and ``run_from_relaxed`` then builds each task's result, so a task
-that shared a pass (``tasks_app.group_run``) reports exactly what it would have alone.
+lockstep (``relax.relax_shares`` over ``models_app.batched.relax``: each its own ASE optimizer
+and filter, the force calls of a round in one batched pass) and ``run_from_relaxed`` then builds
+each task's result, so a task that shared a pass (``tasks_app.group_run``) reports exactly what
+it would have alone.
 
 Besides convergence and energies the result compares the relaxed structure with the input
 (RMSD, cell changes) and — when ``params["reference"]`` names a DFT-optimised structure and/or
@@ -17,11 +18,9 @@ from dataclasses import dataclass
 
 from ase.io import Trajectory, read, write
 
-from models_app.batched.relax import relax_many
-from mofsim_site.executors import ExecutorError
-from tasks_app.executors.base import check_energy
+from tasks_app.executors.engines import SpeedMeter
 from tasks_app.executors.metrics import cell_change, cell_summary, match_atom_order, position_rmsd
-from tasks_app.executors.relax import FILTERS, OPTIMIZERS, finished, relax, report_step, write_frame
+from tasks_app.executors.relax import Share, relax, relax_shares
 from tasks_app.executors.warnings import attach as attach_warnings
 
 DFT_VOLUME_WINDOW_PCT = 10.0  # paper metric: share of structures within ±10 % of the DFT volume
@@ -47,12 +46,12 @@ def run(atoms, calculator, params, report) -> dict:
 
 @dataclass
 class Relaxed:
-    """One task's share of ``relax_together``: its relaxed structure, summary, or why it stopped."""
+    """One task's share of ``relax_together``: its relaxed structure and summary, or why it stopped."""
 
     initial: object
     atoms: object
-    summary: dict
-    stopped: BaseException | None = None  # its report raised (cancelled, lease lost, time limit)
+    share: Share
+    summary: dict | None  # None when ``share.stopped`` says why
 
 
 def relax_together(engine, jobs, check) -> list[Relaxed]:
@@ -60,38 +59,24 @@ def relax_together(engine, jobs, check) -> list[Relaxed]:
     and steps equal) in lockstep. Each job gets its own trajectory, progress and log; one that
     explodes or whose report stops it ends alone, the others go on."""
     params = jobs[0][1]
-    if params["optimizer"] not in OPTIMIZERS:
-        raise ExecutorError(f"unknown optimizer {params['optimizer']!r}")
     initial = [atoms.copy() for atoms, _params, _report in jobs]
     structures = [atoms.copy() for atoms, _params, _report in jobs]
-    stopped: list[BaseException | None] = [None] * len(jobs)
     for atoms, job_params, report in jobs:
         _log_start(atoms, job_params, report)
     with ExitStack() as stack:
-        trajectories = [stack.enter_context(Trajectory(report.workdir / "trajectory.traj", "w"))
-                        for _atoms, _params, report in jobs]  # fmt: skip
-
-        def observe(i, atoms, nsteps, energy, fmax_now):
-            try:
-                write_frame(trajectories[i], atoms, "opt", nsteps)
-                report_step(jobs[i][2], atoms, nsteps, params["steps"], "opt", energy, fmax_now)
-            except Exception as exc:  # noqa: BLE001 - that task's own stop (cancel, lease, time limit)
-                stopped[i] = exc
-                return False
-            return True
-
-        summaries = relax_many(engine, structures, optimizer_cls=OPTIMIZERS[params["optimizer"]],
-                               filter_cls=FILTERS[params["cell_filter"]] if params["cell_filter"] else None,
-                               fmax=params["fmax"], steps=params["steps"], guard=check_energy, check=check,
-                               observe=observe)  # fmt: skip
-    return [Relaxed(*parts) for parts in zip(initial, structures, summaries, stopped, strict=True)]
+        shares = [Share(report, stack.enter_context(Trajectory(report.workdir / "trajectory.traj", "w")),
+                        SpeedMeter(engine, None)) for _atoms, _params, report in jobs]  # fmt: skip
+        summaries = relax_shares(engine, shares, structures, optimizer=params["optimizer"],
+                                 cell_filter=params["cell_filter"], fmax=params["fmax"], steps=params["steps"],
+                                 stage="opt", totals=[params["steps"]] * len(jobs), check=check)  # fmt: skip
+    return [Relaxed(*parts) for parts in zip(initial, structures, shares, summaries, strict=True)]
 
 
 def run_from_relaxed(atoms, calculator, params, report, *, relaxed: Relaxed) -> dict:
     """The task's result from its share of ``relax_together`` (``calculator`` unused: the relaxation is done)."""
-    if relaxed.stopped is not None:
-        raise relaxed.stopped
-    return _result(relaxed.initial, relaxed.atoms, finished(relaxed.summary, "opt"), params, report)
+    relaxed.share.raise_if_stopped()
+    assert relaxed.summary is not None
+    return _result(relaxed.initial, relaxed.atoms, relaxed.summary, params, report)
 
 
 def _log_start(atoms, params, report) -> None:
