@@ -27,7 +27,15 @@ from models_app.batched.relax import relax_many
 from mofsim_site.executors import ExecutorError
 from tasks_app.executors.base import check_energy
 from tasks_app.executors.engines import SpeedMeter, choose_engine
-from tasks_app.executors.relax import OPTIMIZERS, Share, relax, relax_shares, report_step, write_frame
+from tasks_app.executors.relax import (
+    OPTIMIZERS,
+    Share,
+    open_shares,
+    relax,
+    relax_shares,
+    report_step,
+    write_frame,
+)
 from tasks_app.executors.warnings import attach as attach_warnings
 
 UNSTABLE_V0_DEVIATION = 0.01  # paper: fit excluded when |V0(EOS)/V0(opt) − 1| > 1 %
@@ -82,12 +90,11 @@ def relax_together(engine, jobs, check) -> list[Scanned]:
     drops out alone; the others go on."""
     params = jobs[0][1]
     with ExitStack() as stack:
-        scans = []
         for atoms, job_params, report in jobs:
             _log_start(atoms, job_params, report)
-            traj = stack.enter_context(Trajectory(report.workdir / "trajectory.traj", "w"))
-            scans.append(Scanned(Share(report, traj, SpeedMeter(engine, None)), atoms.copy()))
-        relaxed = relax_shares(engine, [scan.share for scan in scans], [scan.atoms for scan in scans], **RELAX,
+        shares = open_shares(stack, engine, jobs)
+        scans = [Scanned(share, atoms.copy()) for share, (atoms, _p, _r) in zip(shares, jobs, strict=True)]
+        relaxed = relax_shares(engine, shares, [scan.atoms for scan in scans], **RELAX,
                                fmax=params["relax_fmax"], steps=params["relax_steps"], stage="relax",
                                totals=[total_steps(p) for _a, p, _r in jobs], check=check)  # fmt: skip
         for scan, summary, (_atoms, job_params, report) in zip(scans, relaxed, jobs, strict=True):

@@ -32,7 +32,7 @@ from ase.io import Trajectory, write
 from mofsim_site.executors import ExecutorError
 from tasks_app.executors.base import check_energy
 from tasks_app.executors.engines import SpeedMeter, choose_engine
-from tasks_app.executors.relax import Share, relax, relax_shares
+from tasks_app.executors.relax import Share, open_shares, relax, relax_shares
 from tasks_app.executors.warnings import attach as attach_warnings
 
 R_J_PER_MOL_K = 8.314462618
@@ -93,12 +93,9 @@ def relax_together(engine, jobs, check) -> list[Displaced]:
     more structures in the packs. A task that fails or is stopped drops out alone."""
     params = jobs[0][1]
     with ExitStack() as stack:
-        shares, structures = [], []
         for atoms, _params, report in jobs:
             _log_start(atoms, report)
-            traj = stack.enter_context(Trajectory(report.workdir / "trajectory.traj", "w"))
-            shares.append(Share(report, traj, SpeedMeter(engine, None)))
-            structures.append(atoms.copy())
+        shares, structures = open_shares(stack, engine, jobs), [atoms.copy() for atoms, _p, _r in jobs]
         relaxed = relax_shares(engine, shares, structures, **RELAX, fmax=params["relax_fmax"],
                                steps=params["relax_steps"], stage="relax",
                                totals=[p["relax_steps"] for _a, p, _r in jobs], check=check)  # fmt: skip

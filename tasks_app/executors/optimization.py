@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 from ase.io import Trajectory, read, write
 
-from tasks_app.executors.engines import SpeedMeter
 from tasks_app.executors.metrics import cell_change, cell_summary, match_atom_order, position_rmsd
-from tasks_app.executors.relax import Share, relax, relax_shares
+from tasks_app.executors.relax import Share, open_shares, relax, relax_shares
 from tasks_app.executors.warnings import attach as attach_warnings
 
 DFT_VOLUME_WINDOW_PCT = 10.0  # paper metric: share of structures within ±10 % of the DFT volume
@@ -64,8 +63,7 @@ def relax_together(engine, jobs, check) -> list[Relaxed]:
     for atoms, job_params, report in jobs:
         _log_start(atoms, job_params, report)
     with ExitStack() as stack:
-        shares = [Share(report, stack.enter_context(Trajectory(report.workdir / "trajectory.traj", "w")),
-                        SpeedMeter(engine, None)) for _atoms, _params, report in jobs]  # fmt: skip
+        shares = open_shares(stack, engine, jobs)
         summaries = relax_shares(engine, shares, structures, optimizer=params["optimizer"],
                                  cell_filter=params["cell_filter"], fmax=params["fmax"], steps=params["steps"],
                                  stage="opt", totals=[params["steps"]] * len(jobs), check=check)  # fmt: skip

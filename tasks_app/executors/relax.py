@@ -17,10 +17,12 @@ from typing import Any
 import numpy as np
 from ase import optimize
 from ase.filters import ExpCellFilter, FrechetCellFilter, StrainFilter, UnitCellFilter
+from ase.io import Trajectory
 
 from models_app.batched.relax import relax_many
 from mofsim_site.executors import ExecutorError
 from tasks_app.executors.base import check_energy
+from tasks_app.executors.engines import SpeedMeter
 
 OPTIMIZERS = {
     "LBFGS": optimize.LBFGS,
@@ -137,6 +139,13 @@ class Share:
     def raise_if_stopped(self) -> None:
         if self.stopped is not None:
             raise self.stopped
+
+
+def open_shares(stack, engine, jobs) -> list[Share]:
+    """One share per job (``(atoms, params, report)``) of a pass on ``engine``: its
+    ``trajectory.traj`` opened on ``stack`` (an ``ExitStack``), its own speed meter."""
+    return [Share(report, stack.enter_context(Trajectory(report.workdir / "trajectory.traj", "w")),
+                  SpeedMeter(engine, None)) for _atoms, _params, report in jobs]  # fmt: skip
 
 
 def relax_shares(engine, shares: list[Share], structures, *, optimizer: str, cell_filter: str | None, fmax: float,

@@ -149,3 +149,41 @@ def test_a_heat_capacity_that_fails_in_the_shared_pass_fails_alone(owner, struct
     assert (first.status, second.status, bad.status) == (S.COMPLETED, S.COMPLETED, S.FAILED), bad.error
     assert "relaxation failed" in bad.error and bad.result in (None, {})
     assert first.result["provenance"]["batch_size"] == 3 and first.result["cv300_j_per_g_k"] > 0
+
+
+def exploding_below(threshold, real):
+    """The explosion guard, tripped by any energy below ``threshold`` (the 8-atom cell's, not the 4-atom ones')."""
+    from mofsim_site.executors import ExecutorError
+
+    def guard(energy, where=""):
+        if energy < threshold:
+            raise ExecutorError(f"System exploded{where}: test")
+        return real(energy, where)
+
+    return guard
+
+
+def test_a_bulk_modulus_whose_point_explodes_fails_alone(owner, structures, tiny_mace, monkeypatch):
+    from tasks_app.executors import bulk_modulus
+
+    tasks = [submit(owner, structures(atoms, f"cu{i}"), tiny_mace, kind="bulk_modulus", npoints=5, **B0)
+             for i, atoms in enumerate(cells())]  # fmt: skip
+    monkeypatch.setattr(bulk_modulus, "check_energy", exploding_below(-4.0, bulk_modulus.check_energy))  # points only
+    claim_and_run()
+    first, bad, last = reload(tasks)
+    assert (first.status, bad.status, last.status) == (S.COMPLETED, S.FAILED, S.COMPLETED), bad.error
+    assert bad.error.startswith("E(V) point 0: System exploded") and bad.result in (None, {})
+    assert len(first.result["points"]) == len(last.result["points"]) == 5
+
+
+def test_a_heat_capacity_whose_displaced_cell_explodes_fails_alone(owner, structures, tiny_mace, monkeypatch):
+    from tasks_app.executors import heat_capacity
+
+    tasks = [submit(owner, structures(atoms, f"cu{i}"), tiny_mace, kind="heat_capacity", **CV)
+             for i, atoms in enumerate(low_symmetry_cells())]  # fmt: skip
+    monkeypatch.setattr(heat_capacity, "check_energy", exploding_below(-4.0, heat_capacity.check_energy))
+    claim_and_run()
+    first, bad, last = reload(tasks)
+    assert (first.status, bad.status, last.status) == (S.COMPLETED, S.FAILED, S.COMPLETED), bad.error
+    assert "System exploded in displaced cell 1" in bad.error and bad.result in (None, {})
+    assert first.result["cv300_j_per_g_k"] > 0 and last.result["cv300_j_per_g_k"] > 0
