@@ -78,13 +78,13 @@ UNION ALL SELECT 'artifact', id, name FROM a
 """
 
 
-def write(task_id, token, attempt: int, from_status: str, updates: dict, lines: list[TaskLogLine], end: dict,
+def write(task_id, token, attempt: int, from_status: str, updates: dict, lines: list[TaskLogLine], reason: str,
           artifacts: list[TaskArtifact], points: list[TaskMetricPoint], now) -> bool:  # fmt: skip
     """Write it all if the row is still ``from_status`` under ``token``; False (nothing written) if not.
 
     ``lines``, ``artifacts`` and ``points`` are unsaved instances; on success the lines and the
-    artifacts get their ids (in insertion order), as ``bulk_create`` would give them.
-    ``end``: the attempt row's ``ended_at``, ``outcome`` and ``reason``."""
+    artifacts get their ids (in insertion order), as ``bulk_create`` would give them. The attempt
+    row ends at ``now`` with the new status (``updates["status"]``) as its outcome and ``reason``."""
     set_clause, set_params = _set_clause(updates)
     for line in lines:
         line.created_at = line.created_at or now
@@ -92,7 +92,7 @@ def write(task_id, token, attempt: int, from_status: str, updates: dict, lines: 
         *set_params, task_id, from_status, token,
         [x.created_at for x in lines], [x.level for x in lines], [x.source for x in lines],
         [x.message for x in lines],
-        end["ended_at"], end["outcome"], end["reason"], attempt,
+        now, updates["status"], reason, attempt,
         [p.step for p in points], [json.dumps(p.data) for p in points],
         attempt,
         attempt, now, [a.name for a in artifacts], [a.path for a in artifacts], [a.size_bytes for a in artifacts],

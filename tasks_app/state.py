@@ -157,13 +157,13 @@ def finish(task: Task, target: str, *, lease: Lease, lines: Sequence[TaskLogLine
     updates = {"status": target, "updated_at": now, **_implied_fields(task, target, now), **fields}
     line = TaskLogLine(task_id=task.pk, level=level, source="platform", message=f"status {S.RUNNING} → {target}")
     inserted = [*lines, line]
-    end = {"ended_at": now, "outcome": target, "reason": str(fields.get("error", ""))[:2000]}
-    if not final_write.write(task.pk, lease.token, lease.attempt, S.RUNNING, updates, inserted, end, list(artifacts),
-                             list(points), now):  # fmt: skip
+    reason = str(fields.get("error", ""))[:2000]
+    if not final_write.write(task.pk, lease.token, lease.attempt, S.RUNNING, updates, inserted, reason,
+                             list(artifacts), list(points), now):  # fmt: skip
         return False
     _apply(task, task, updates)
     keep(task, "artifacts", list(artifacts))
-    _ended(task, lease.attempt, now, target, end["reason"])
+    _ended(task, lease.attempt, now, target, reason)
     snapshot = copy.copy(task)
     transaction.on_commit(lambda: events.status_changed(snapshot, S.RUNNING, inserted))
     return True
