@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tasks_app import events
+from tasks_app import events, final_write
 from tasks_app.choices import TERMINAL, TaskStatus, sources_of
 from tasks_app.models import Task, TaskArtifact, TaskAttempt, TaskLogLine, TaskMetricPoint
 
@@ -136,6 +136,37 @@ def _write(
     transaction.on_commit(lambda: events.status_changed(claimed, previous or "", [line], push_page=False))
     transaction.on_commit(lambda: events.status_changed(snapshot, S.ASSIGNED, [line, started]))
     return None
+
+
+def finish(task: Task, target: str, *, lease: Lease, lines: Sequence[TaskLogLine] = (), artifacts=(), points=(),
+           level: str = "INFO", **fields) -> bool:  # fmt: skip
+    """A worker's final move of its own attempt (RUNNING → ``target``), with the attempt's pending
+    log lines, its metric points (unsaved ``TaskMetricPoint``) and artifact rows (unsaved
+    ``TaskArtifact``), as one statement (``tasks_app.final_write``, PostgreSQL; issue 12).
+
+    The same rows as ``transition`` plus the caller's inserts in one transaction, the same
+    fence, the same event after commit — whose lines are all those inserted (the executor's, then
+    the transition's), so an open page gets them in order in one push. Returns False, having
+    written nothing, where that does not apply (SQLite; the row is not this attempt's RUNNING one):
+    the caller then takes the reference path (``transition`` in its transaction), which also
+    says why a stale attempt may not write.
+    """
+    if not final_write.supported() or target not in TERMINAL:
+        return False
+    now = timezone.now()
+    updates = {"status": target, "updated_at": now, **_implied_fields(task, target, now), **fields}
+    line = TaskLogLine(task_id=task.pk, level=level, source="platform", message=f"status {S.RUNNING} → {target}")
+    inserted = [*lines, line]
+    reason = str(fields.get("error", ""))[:2000]
+    if not final_write.write(task.pk, lease.token, lease.attempt, S.RUNNING, updates, inserted, reason,
+                             list(artifacts), list(points), now):  # fmt: skip
+        return False
+    _apply(task, task, updates)
+    keep(task, "artifacts", list(artifacts))
+    _ended(task, lease.attempt, now, target, reason)
+    snapshot = copy.copy(task)
+    transaction.on_commit(lambda: events.status_changed(snapshot, S.RUNNING, inserted))
+    return True
 
 
 def _holds(task: Task, only_from, lease: Lease | None) -> bool:
@@ -257,9 +288,14 @@ def _record_attempt(task: Task, previous: str | None, previous_attempt: int | No
         TaskAttempt.objects.filter(task_id=task.pk, number=previous_attempt, ended_at__isnull=True).update(
             ended_at=now, outcome=target, reason=reason
         )
-        for attempt in history or []:
-            if attempt.number == previous_attempt and attempt.ended_at is None:
-                attempt.ended_at, attempt.outcome, attempt.reason = now, target, reason
+        _ended(task, previous_attempt, now, target, reason)
+
+
+def _ended(task: Task, number: int, now, outcome: str, reason: str) -> None:
+    """The instance's attempt history (when held) as the attempt row's end was just written."""
+    for attempt in known(task, "attempt_history") or []:
+        if attempt.number == number and attempt.ended_at is None:
+            attempt.ended_at, attempt.outcome, attempt.reason = now, outcome, reason
 
 
 def keep(task: Task, relation: str, objects: list) -> None:
