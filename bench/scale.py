@@ -52,7 +52,7 @@ BENCH_NODE = "scale-bench"
 COLUMNS = [
     "id", "owner_id", "kind", "status", "priority", "structure_id", "model_id", "params", "error", "traceback",
     "progress_step", "progress", "attempts", "created_at", "updated_at", "queued_at", "assigned_at", "started_at",
-    "finished_at", "lease_token", "lease_expires_at",
+    "finished_at", "lease_token", "lease_expires_at", "notes", "tags",
 ]  # fmt: skip
 
 
@@ -131,7 +131,7 @@ def _row(i: int, rnd: random.Random, ids, kinds, now):
         None if status == "QUEUED" else created + timedelta(seconds=2),
         created + timedelta(seconds=5) if terminal else None,
         uuid.uuid4() if status == "RUNNING" else None,
-        now + timedelta(days=30) if status == "RUNNING" else None,
+        now + timedelta(days=30) if status == "RUNNING" else None, "", "[]",
     )  # fmt: skip
 
 
@@ -204,6 +204,34 @@ def server_ms(log) -> float:
     return total
 
 
+@contextmanager
+def server_timer():
+    """PostgreSQL's own time (planning + execution, ms) of every statement run inside: each one
+    is first run under EXPLAIN ANALYZE in a savepoint that is rolled back, then for real.
+
+    For a claim, whose writes cannot be replayed after the fact; the caller runs it in a
+    transaction (savepoints need one)."""
+    from django.db import connection
+
+    times: list[float] = []
+
+    def wrapper(execute, sql, params, many, context):
+        verb = sql.lstrip().split(None, 1)[0].upper()
+        if connection.in_atomic_block and not many and verb in ("SELECT", "WITH", "UPDATE", "INSERT", "DELETE"):
+            raw = context["cursor"].cursor  # the driver's cursor: no wrapper sees the replay
+            raw.execute("SAVEPOINT bench_explain")
+            raw.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            plan = raw.fetchone()[0]
+            plan = (plan if isinstance(plan, list) else json.loads(plan))[0]
+            raw.execute("ROLLBACK TO SAVEPOINT bench_explain")
+            raw.execute("RELEASE SAVEPOINT bench_explain")
+            times.append(plan["Planning Time"] + plan["Execution Time"])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        yield times
+
+
 def pct(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -228,11 +256,20 @@ def measure_claims(n: int):
         sql_ms.append(sum(ms for _, ms, _ in log))
         assert task is not None, "queue ran dry"
     requeue_bench_claims()
+    from django.db import transaction
+
+    server = []
+    for _ in range(20):
+        with transaction.atomic(), server_timer() as spent:
+            assert claim_next_task(node) is not None, "queue ran dry"
+        server.append(sum(spent))
+    requeue_bench_claims()
     return {
         "p50": pct(times, 0.5),
         "p95": pct(times, 0.95),
         "stmts": statistics.median(statements),
         "sql": statistics.median(sql_ms),
+        "db": statistics.median(server),
     }
 
 
@@ -335,7 +372,14 @@ def main():
     parser.add_argument("--claims", type=int, default=200, help="single-claimer claims per size")
     parser.add_argument("--seconds", type=float, default=5.0, help="concurrent claiming time per size")
     parser.add_argument("--keep", action="store_true", help="leave the database for inspection")
+    parser.add_argument("--save", help="also write the table's numbers to this JSON file")
+    parser.add_argument(
+        "--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="print after/before of two --save files"
+    )
     args = parser.parse_args()
+    if args.compare:
+        print_ratios(*(json.loads(Path(p).read_text()) for p in args.compare))
+        return
     sizes = [1000, 20000] if args.quick else [int(s) for s in args.sizes.split(",")]
     if args.quick:
         args.claims, args.seconds = min(args.claims, 100), min(args.seconds, 3.0)
@@ -357,8 +401,11 @@ def main():
             row["conc"] = measure_concurrent(args.seconds)
             row["rank"] = measure_ranking()
             row.update(measure_pages())
+            row["load"] = os.getloadavg()[0]
             rows.append(row)
             print_table(rows)
+            if args.save:
+                Path(args.save).write_text(json.dumps(rows, indent=1))
     finally:
         from django.db import connections
 
@@ -368,7 +415,8 @@ def main():
 
 
 COLUMN_TITLES = [
-    "rows", "claim p50 / p95 ms", "claim SQL ms (stmts)", "claims/s (8 procs)", "claimed twice", "head ms [db]",
+    "rows", "load", "claim p50 / p95 ms", "claim SQL ms (stmts)", "claim [db] ms", "claims/s (8 procs)",
+    "claimed twice", "head ms [db]",
     "fair-share ms [db]", "admin ms (stmts) [db]", "admin QUEUED", "API staff", "API user", "API QUEUED",
 ]  # fmt: skip
 
@@ -380,13 +428,33 @@ def print_table(rows) -> None:
     for r in rows:
         c, k, rank = r["claim"], r["conc"], r["rank"]
         cells = [
-            f"{r['size']:,}", f"{c['p50']:.1f} / {c['p95']:.1f}", f"{c['sql']:.1f} ({c['stmts']:.0f})",
-            f"{k['per_s']:.0f}", str(k["twice"]), f"{rank['head']:.2f} [{rank['head_db']:.2f}]",
+            f"{r['size']:,}", f"{r['load']:.1f}", f"{c['p50']:.1f} / {c['p95']:.1f}",
+            f"{c['sql']:.1f} ({c['stmts']:.0f})", f"{c['db']:.2f}", f"{k['per_s']:.0f}", str(k["twice"]),
+            f"{rank['head']:.2f} [{rank['head_db']:.2f}]",
             f"{rank['fair']:.2f} [{rank['fair_db']:.2f}]",
         ]  # fmt: skip
         for key in ("admin", "admin_queued", "api_staff", "api_user", "api_queued"):
             cells.append(f"{r[key][0]:.1f} ({r[key][1]:.0f}) [{r[key][2]:.1f}]")
         print("| " + " | ".join(cells) + " |", flush=True)
+
+
+def print_ratios(before, after) -> None:
+    """The claim's numbers of two runs (``--save``), side by side, and after/before."""
+    print("| rows | what | before | after | after/before |")
+    print("|---|---|---|---|---|")
+    for b, a in zip(before, after, strict=False):
+        pairs = [
+            ("load average", b["load"], a["load"]), ("claim p50 ms", b["claim"]["p50"], a["claim"]["p50"]),
+            ("claim p95 ms", b["claim"]["p95"], a["claim"]["p95"]),
+            ("SQL statements per claim", b["claim"]["stmts"], a["claim"]["stmts"]),
+            ("claim SQL ms (wall)", b["claim"]["sql"], a["claim"]["sql"]),
+            ("claim [db] ms (PostgreSQL)", b["claim"]["db"], a["claim"]["db"]),
+            ("claims/s, 8 processes", b["conc"]["per_s"], a["conc"]["per_s"]),
+            ("claimed twice", b["conc"]["twice"], a["conc"]["twice"]),
+        ]  # fmt: skip
+        for what, x, y in pairs:
+            ratio = f"{y / x:.2f}x" if x else "-"
+            print(f"| {b['size']:,} | {what} | {x:.2f} | {y:.2f} | {ratio} |")
 
 
 if __name__ == "__main__":
