@@ -19,7 +19,7 @@ from models_app.batched.engine import BYTES_PER_EDGE, estimated_cost, max_struct
 from tasks_app.choices import TaskStatus
 from tasks_app.executors.grouped import GROUPED
 from tasks_app.models import Task
-from tasks_app.scheduler import _claim, rank_candidates
+from tasks_app.scheduler import claim_task, rank_candidates
 
 S = TaskStatus
 
@@ -77,7 +77,7 @@ def claim_group(first: Task, node, device: str, loaded_model_ids=(), families=No
         cost = estimated_cost(family, row["structure__n_atoms"] or 0)
         if used + cost > budget:
             continue  # a smaller one further down may still fit
-        claimed = _claim(task_id, node)
+        claimed = claim_task(task_id, node)
         if claimed is not None:
             group.append(claimed)
             used += cost
