@@ -217,7 +217,7 @@ def server_timer():
 
     def wrapper(execute, sql, params, many, context):
         verb = sql.lstrip().split(None, 1)[0].upper()
-        if connection.in_atomic_block and not many and verb in ("SELECT", "WITH", "UPDATE", "INSERT", "DELETE"):
+        if connection.in_atomic_block and not many and verb in ("SELECT", "WITH", "UPDATE", "INSERT", "DELETE", "EXECUTE"):
             raw = context["cursor"].cursor  # the driver's cursor: no wrapper sees the replay
             raw.execute("SAVEPOINT bench_explain")
             raw.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
