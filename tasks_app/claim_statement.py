@@ -19,7 +19,8 @@ second, nearly all of it waiting for round trips. Here the same work is one data
 
 and the final SELECT returns the claimed row with its structure, model, node and callback, so the
 worker and the after-commit events read nothing more. Outside a transaction the statement is its
-own transaction: one round trip, no BEGIN/COMMIT, no savepoint. Exactly-once is what it was: the
+own transaction: one round trip, no BEGIN/COMMIT, no savepoint. The statement is prepared once
+per connection, so PostgreSQL neither parses nor plans it again. Exactly-once is what it was: the
 row lock plus the conditional UPDATE; fencing is the token the UPDATE writes.
 
 This is the claim transition of ``tasks_app.state`` in set form (DESIGN.md rule 2): the moves,
