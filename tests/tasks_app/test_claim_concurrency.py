@@ -23,9 +23,9 @@ pytestmark = [
 CLAIMERS = 8
 
 
-def claim_concurrently(per_claimer: int | None, start: str | None = None) -> list:
+def claim_concurrently(per_claimer: int | None, start_on: str | None = None) -> list:
     """Run ``CLAIMERS`` threads, each claiming ``per_claimer`` tasks (None: until the queue is empty);
-    ``start``: the worker's claim, which moves each task on to RUNNING in the same statement."""
+    ``start_on``: the worker's claim, which moves each task on to RUNNING in the same statement."""
     claimed: list = []
     errors: list = []
     lock = threading.Lock()
@@ -36,7 +36,7 @@ def claim_concurrently(per_claimer: int | None, start: str | None = None) -> lis
             start.wait()
             n = 0
             while per_claimer is None or n < per_claimer:
-                task = claim_next_task(None, start=start)
+                task = claim_next_task(None, start=start_on)
                 if task is None:
                     if per_claimer is None:
                         break
@@ -94,7 +94,7 @@ def test_eight_workers_claiming_and_starting_leave_one_attempt_and_two_lines_eac
         for who in (owner, outsider)
         for p in [Priority.HIGH, Priority.NORMAL] * 12
     ]
-    claimed = claim_concurrently(per_claimer=None, start="on cpu")
+    claimed = claim_concurrently(per_claimer=None, start_on="on cpu")
     assert sorted(t.pk for t in claimed) == sorted(ids)
     assert len({t.lease_token for t in claimed}) == len(ids)
     rows = Task.objects.filter(pk__in=ids)
