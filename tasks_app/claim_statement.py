@@ -33,7 +33,7 @@ import weakref
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Field, ForeignKey, Model, QuerySet
+from django.db.models import Field, ForeignKey, Model
 from django.utils import timezone
 
 from tasks_app.choices import TaskStatus
@@ -47,15 +47,16 @@ MAX_PREPARED = 16
 _prepared_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # driver connection → {sql: name}
 
 
-def claim(head: QuerySet, node, loaded_model_ids: Iterable = (), start: str | None = None) -> Task | None:
-    """Claim the best row of ``head`` (a ``values(*HEAD_COLUMNS)`` queryset of QUEUED tasks in
-    queue order) for ``node``; None when every row in it is taken or held by another claimer."""
+def claim(head: tuple[str, tuple], node, loaded_model_ids: Iterable = (), start: str | None = None) -> Task | None:
+    """Claim the best row of ``head`` (the SQL and parameters of a ``values(*HEAD_COLUMNS)``
+    queryset of QUEUED tasks in queue order) for ``node``; None when every row in it is taken or
+    held by another claimer."""
     now = timezone.now()
     sets = _set_values(node, now, start)
     messages = [line_text(S.QUEUED, S.ASSIGNED, f"claimed by {node}" if node else "claimed")]
     if start is not None:
         messages.append(line_text(S.ASSIGNED, S.RUNNING, start))
-    head_sql, head_params = head.query.sql_with_params()
+    head_sql, head_params = head
     sql, order = _statement(head_sql, tuple(sets), len(messages))
     params = [
         *head_params, list(loaded_model_ids), *sets.values(),
@@ -195,7 +196,7 @@ def _literal(state: str) -> str:
 def _cast(model: type[Model], name: str) -> str:
     field = model._meta.get_field(name)
     assert isinstance(field, Field)
-    return str(field.cast_db_type(connection))
+    return str(field.db_type(connection))
 
 
 def _fields(model: type[Model]) -> list:

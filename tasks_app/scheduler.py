@@ -17,6 +17,8 @@ never runs a task twice. The claim is a lease for one attempt: ``Lease.of(task)`
 worker must present for every later write.
 """
 
+import functools
+
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 
@@ -84,7 +86,8 @@ def claim_next_task(node, loaded_model_ids=(), kinds=None, families=None, start:
     if node is not None and not node.enabled:
         return None
     if connection.vendor == "postgresql":  # ranking, lock, move, log and attempt in one statement
-        return claim_statement.claim(queue_head(kinds, families), node, loaded_model_ids, start)
+        head = _compiled_head(tuple(kinds) if kinds else None, tuple(families) if families is not None else None)
+        return claim_statement.claim(head, node, loaded_model_ids, start)
     for task_id in rank_candidates(loaded_model_ids, kinds, families):
         claimed = _claim(task_id, node, start)
         if claimed is not None:
@@ -92,12 +95,19 @@ def claim_next_task(node, loaded_model_ids=(), kinds=None, families=None, start:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled_head(kinds: tuple | None, families: tuple | None) -> tuple[str, tuple]:
+    """``queue_head``'s SQL and parameters: the same for every claim of a worker (its families do
+    not change), so Django compiles it once per process, not once per claim."""
+    return queue_head(kinds, families).query.sql_with_params()
+
+
 def claim_task(task_id, node) -> Task | None:
     """Claim ``task_id`` if it is still QUEUED and nobody else holds it (a batched pass's
     companion, ``tasks_app.group_claim``); None when another claimer holds or took it."""
     if connection.vendor == "postgresql":
         head = Task.objects.filter(pk=task_id, status=S.QUEUED).values(*HEAD_COLUMNS)
-        return claim_statement.claim(head, node)
+        return claim_statement.claim(head.query.sql_with_params(), node)
     return _claim(task_id, node)
 
 
