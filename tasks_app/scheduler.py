@@ -116,8 +116,9 @@ def _claim(task_id, node, start: str | None = None) -> Task | None:
 
     SQLite has no row locks but serialises writers: the conditional UPDATE decides, and None
     (another writer got there between our read and update) sends the caller to its next
-    candidate."""
-    with transaction.atomic():
+    candidate. No savepoint inside a caller's transaction: ``transition`` refuses before it
+    writes anything, and raises only after its block."""
+    with transaction.atomic(savepoint=False):
         try:
             return transition(
                 Task(pk=task_id),
