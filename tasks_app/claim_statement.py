@@ -5,13 +5,16 @@ A claim used to be seven round trips (the head of the queue, the fair-share coun
 INSERT) plus BEGIN/COMMIT; at 8 claimers on a loaded 2-core machine that was a few claims a
 second, nearly all of it waiting for round trips. Here the same work is one data-modifying CTE:
 
-``head``     the window of QUEUED rows in queue order (the queryset ``scheduler.queue_head``
-             builds, compiled by Django: the same filters as the ranking the SQLite path uses);
+``head``     the window of QUEUED rows in queue order (the queryset ``scheduler.queued_tasks``
+             builds, compiled by Django with ``compile_head``: the same filters as the ranking the
+             SQLite path uses);
 ``held``     the fair-share count, per owner in the window, of ASSIGNED/RUNNING rows (the
              partial index ``task_held_owner_idx``);
-``pick``     the window in claim order (priority, fair share, model affinity, FIFO), the first row
-             nobody else holds, locked with ``FOR UPDATE OF t SKIP LOCKED`` — a row another
-             claimer committed meanwhile is re-checked against ``status = QUEUED`` and skipped;
+``ranked``   the window in claim order (priority, fair share, model affinity, FIFO);
+``pick``     its first row nobody else holds, locked with ``FOR UPDATE OF t SKIP LOCKED`` — a row
+             another claimer committed meanwhile is re-checked against ``status = QUEUED`` and
+             skipped. The rows are fetched by the address the head read them at (``ctid``, a
+             TID scan; the lock follows a row that moved), not by 50 primary-key probes;
 ``claimed``  the conditional UPDATE QUEUED → ASSIGNED (→ RUNNING with ``start``), with the values
              ``state.implied_fields`` gives a claim (fresh fencing token, lease expiry, stamps) and
              ``attempts + 1``;
@@ -33,7 +36,8 @@ import weakref
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Field, ForeignKey, Model
+from django.db.models import Field, ForeignKey, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from tasks_app.choices import TaskStatus
@@ -47,10 +51,17 @@ MAX_PREPARED = 16
 _prepared_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # driver connection → {sql: name}
 
 
+def compile_head(queued: QuerySet, limit: int | None = None) -> tuple[str, tuple]:
+    """SQL and parameters of the claim's window: ``queued`` (QUEUED tasks in queue order), its
+    first ``limit`` rows, with the columns the ranking reads and each row's ``ctid``."""
+    rows = queued.annotate(ctid=RawSQL(f"{connection.ops.quote_name(Task._meta.db_table)}.ctid", ()))
+    head = rows.values(*HEAD_COLUMNS, "ctid")
+    return (head[:limit] if limit is not None else head).query.sql_with_params()
+
+
 def claim(head: tuple[str, tuple], node, loaded_model_ids: Iterable = (), start: str | None = None) -> Task | None:
-    """Claim the best row of ``head`` (the SQL and parameters of a ``values(*HEAD_COLUMNS)``
-    queryset of QUEUED tasks in queue order) for ``node``; None when every row in it is taken or
-    held by another claimer."""
+    """Claim the best row of ``head`` (``compile_head``'s SQL and parameters) for ``node``; None
+    when every row in it is taken or held by another claimer."""
     now = timezone.now()
     sets = _set_values(node, now, start)
     messages = [line_text(S.QUEUED, S.ASSIGNED, f"claimed by {node}" if node else "claimed")]
@@ -162,10 +173,17 @@ held AS MATERIALIZED (
     SELECT "owner_id", COUNT(*) AS n FROM {q(task)}
     WHERE "status" IN ({held}) AND "owner_id" IN (SELECT "owner_id" FROM head) GROUP BY "owner_id"
 ),
+ranked AS MATERIALIZED (
+    SELECT h."id", h."ctid", row_number() OVER (
+        ORDER BY h."priority" DESC, COALESCE(held.n, 0), CASE WHEN h."model_id" = ANY(%s) THEN 0 ELSE 1 END,
+                 h."queued_at"
+    ) AS rank
+    FROM head h LEFT JOIN held ON held."owner_id" = h."owner_id"
+),
 pick AS (
-    SELECT t."id" FROM {q(task)} t JOIN head h ON h."id" = t."id" LEFT JOIN held ON held."owner_id" = h."owner_id"
-    WHERE t."id" = ANY(ARRAY(SELECT "id" FROM head)) AND t."status" = {queued}
-    ORDER BY h."priority" DESC, COALESCE(held.n, 0), CASE WHEN h."model_id" = ANY(%s) THEN 0 ELSE 1 END, h."queued_at"
+    SELECT t."id" FROM {q(task)} t
+    WHERE t."ctid" = ANY(ARRAY(SELECT "ctid" FROM ranked)) AND t."status" = {queued}
+    ORDER BY array_position(ARRAY(SELECT "id" FROM ranked ORDER BY rank), t."id")
     LIMIT 1 FOR UPDATE OF t SKIP LOCKED
 ),
 claimed AS (

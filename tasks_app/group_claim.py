@@ -6,10 +6,11 @@ fair share, model affinity). When the batched engine can serve it — a kind in
 the worker also takes *companions*: the next compatible tasks in the same ranking (same kind,
 model and shared parameters; the device is the worker's own), each locked and moved QUEUED →
 ASSIGNED by the scheduler's own one-row claim (``scheduler.claim_task``: ``FOR UPDATE SKIP
-LOCKED`` plus the conditional UPDATE, one statement on PostgreSQL), so no task is claimed twice. It stops at ``WORKER_CLAIM_BATCH`` tasks,
-``BATCH_MAX_STRUCTURES`` and the engine's memory budget for one pass (structures estimated from
-their atom counts). A companion is never taken past a waiting task of higher priority that it
-could not share the pass with: grouping must not let low-priority work overtake urgent work.
+LOCKED`` plus the conditional UPDATE, one statement on PostgreSQL), so no task is claimed twice.
+It stops at ``WORKER_CLAIM_BATCH`` tasks, ``BATCH_MAX_STRUCTURES`` and the engine's memory budget
+for one pass (structures estimated from their atom counts). A companion is never taken past a
+waiting task of higher priority that it could not share the pass with: grouping must not let
+low-priority work overtake urgent work.
 """
 
 import torch

@@ -46,8 +46,9 @@ def running_per_owner(owner_ids) -> dict[int, int]:
     return dict(rows)
 
 
-def queue_head(kinds=None, families=None) -> QuerySet:
-    """The head of the queue in queue order (priority, then queue time): the ranking's window.
+def queued_tasks(kinds=None, families=None) -> QuerySet:
+    """QUEUED tasks a claimer may take, in queue order (priority, then queue time); the ranking's
+    window is its head.
 
     ``families`` (the model families the claiming node can load, ``models_app.families``) keeps
     out tasks whose model it cannot run; None means no such filter.
@@ -57,12 +58,12 @@ def queue_head(kinds=None, families=None) -> QuerySet:
         queued = queued.filter(kind__in=kinds)
     if families is not None:
         queued = queued.filter(Q(model__isnull=True) | Q(model__family__in=list(families)))
-    return queued.order_by("-priority", "queued_at").values(*HEAD_COLUMNS)[:CANDIDATES]
+    return queued.order_by("-priority", "queued_at")
 
 
 def rank_candidates(loaded_model_ids=(), kinds=None, families=None):
     """QUEUED tasks in claim order (a small window: the head of the queue)."""
-    head = list(queue_head(kinds, families))
+    head = list(queued_tasks(kinds, families).values(*HEAD_COLUMNS)[:CANDIDATES])
     if not head:
         return []
     running = running_per_owner({row["owner_id"] for row in head})
@@ -97,17 +98,17 @@ def claim_next_task(node, loaded_model_ids=(), kinds=None, families=None, start:
 
 @functools.lru_cache(maxsize=64)
 def _compiled_head(kinds: tuple | None, families: tuple | None) -> tuple[str, tuple]:
-    """``queue_head``'s SQL and parameters: the same for every claim of a worker (its families do
-    not change), so Django compiles it once per process, not once per claim."""
-    return queue_head(kinds, families).query.sql_with_params()
+    """The claim window's SQL and parameters: the same for every claim of a worker (its families
+    do not change), so Django compiles it once per process, not once per claim."""
+    return claim_statement.compile_head(queued_tasks(kinds, families), CANDIDATES)
 
 
 def claim_task(task_id, node) -> Task | None:
     """Claim ``task_id`` if it is still QUEUED and nobody else holds it (a batched pass's
     companion, ``tasks_app.group_claim``); None when another claimer holds or took it."""
     if connection.vendor == "postgresql":
-        head = Task.objects.filter(pk=task_id, status=S.QUEUED).values(*HEAD_COLUMNS)
-        return claim_statement.claim(head.query.sql_with_params(), node)
+        head = claim_statement.compile_head(Task.objects.filter(pk=task_id, status=S.QUEUED))
+        return claim_statement.claim(head, node)
     return _claim(task_id, node)
 
 

@@ -86,8 +86,8 @@ def claim_task_now(task_id, node, start):
     from tasks_app import claim_statement
     from tasks_app.models import Task
 
-    head = Task.objects.filter(pk=task_id, status=S.QUEUED).values(*claim_statement.HEAD_COLUMNS)
-    return claim_statement.claim(head.query.sql_with_params(), node, start=start)
+    head = claim_statement.compile_head(Task.objects.filter(pk=task_id, status=S.QUEUED))
+    return claim_statement.claim(head, node, start=start)
 
 
 def test_the_pushed_lines_carry_their_row_ids(owner, django_capture_on_commit_callbacks):
