@@ -103,9 +103,9 @@ def _write(
     """The UPDATE, the log lines, the attempt row and the event of a transition found legal
     (with ``start``: of the claim and the RUNNING move after it, in one UPDATE)."""
     final = S.RUNNING if start is not None else target
-    implied = _implied_fields(row, target, now)
+    implied = implied_fields(row, target, now)
     if start is not None:
-        implied.update(_implied_fields(row, S.RUNNING, now))
+        implied.update(implied_fields(row, S.RUNNING, now))
     updates = {"status": final, "updated_at": now, **implied, **fields}
     match = Task.objects.filter(pk=task.pk, status__in=allowed)
     if lease is not None:
@@ -115,27 +115,38 @@ def _write(
         return _refusal(task.pk, Task(status=current[0], lease_token=current[1]) if current else None, set(),
                         lease, target)  # fmt: skip
     previous = row.status
-    text = f"status {previous} → {target}" + (f": {message}" if message else "")
-    line = TaskLogLine(task_id=task.pk, level=level, source="platform", message=text)
+    line = TaskLogLine(task_id=task.pk, level=level, source="platform", message=line_text(previous, target, message))
     started = None
     if start is not None:
-        text = f"status {target} → {final}" + (f": {start}" if start else "")
-        started = TaskLogLine(task_id=task.pk, level=level, source="platform", message=text)
+        started = TaskLogLine(task_id=task.pk, level=level, source="platform",
+                              message=line_text(target, final, start))  # fmt: skip
     TaskLogLine.objects.bulk_create([*lines, line, *([started] if started else [])])
     _apply(task, row, updates)
     why = message or fields.get("error", "")
     _record_attempt(task, previous, row.attempts, target, now, why, started=started is not None)
+    emit_after_commit(task, previous, line, started)
+    return None
+
+
+def line_text(previous: str | None, target: str, message: str | None) -> str:
+    """A transition's log line: ``status QUEUED → ASSIGNED: claimed by gpu-0``."""
+    return f"status {previous} → {target}" + (f": {message}" if message else "")
+
+
+def emit_after_commit(task: Task, previous: str | None, line: TaskLogLine, started: TaskLogLine | None) -> None:
+    """Emit the transition's event once the transaction commits (at once in autocommit).
+
+    ``started``: a claim that moved on to RUNNING in the same write — the claim's event as of
+    ASSIGNED goes to the subscribers only; the page gets the RUNNING one with both lines (one
+    render and push for the two moves)."""
     snapshot = copy.copy(task)  # later transitions in this transaction must not change what we emit
     if started is None:
         transaction.on_commit(lambda: events.status_changed(snapshot, previous or "", [line]))
-        return None
-    # The claim's event as of ASSIGNED goes to the subscribers only; the page gets the RUNNING one
-    # with both lines (one render and push for the two moves).
+        return
     claimed = copy.copy(task)
     claimed.status, claimed.started_at = S.ASSIGNED, None
     transaction.on_commit(lambda: events.status_changed(claimed, previous or "", [line], push_page=False))
     transaction.on_commit(lambda: events.status_changed(snapshot, S.ASSIGNED, [line, started]))
-    return None
 
 
 def finish(task: Task, target: str, *, lease: Lease, lines: Sequence[TaskLogLine] = (), artifacts=(), points=(),
@@ -207,7 +218,7 @@ def _apply(task: Task, row: Task, updates: dict) -> None:
     task._state.fields_cache = dict(row._state.fields_cache)
 
 
-def _implied_fields(row: Task, target: str, now) -> dict:
+def implied_fields(row: Task, target: str, now) -> dict:
     """What entering ``target`` means for the other columns (callers' ``fields`` win).
 
     Values are computed from the locked row (not SQL expressions), so the instance can be updated

@@ -22,12 +22,17 @@ from django.test.utils import CaptureQueriesContext
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task, TaskArtifact, TaskLogLine, TaskMetricPoint
 from tasks_app.params import validate_params
+from tasks_app.scheduler import claim_next_task
 from tasks_app.services import enqueue_task, enqueue_tasks
 from tests.conftest import make_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SUBMIT_BUDGET = 5
 RUN_BUDGET = 5 if connection.vendor == "postgresql" else 9
+# A worker's claim (ranking, lock, move to RUNNING, log lines, attempt row, after-commit events):
+# one statement on PostgreSQL (tasks_app.claim_statement; plus its PREPARE, once per connection);
+# on SQLite the ranking's two SELECTs plus transition's locking SELECT, UPDATE and two INSERTs.
+CLAIM_BUDGET = {"postgresql": 1, "sqlite": 6}
 
 
 def statements(ctx) -> list[str]:
@@ -73,3 +78,14 @@ def test_it_runs_a_near_no_op_task_within_the_budget(owner, cu_structure, emt, r
     assert {"result.json", "metrics.json", "task.log", "structure.extxyz"} <= names
     attempt = fresh.attempt_history.get()
     assert attempt.started_at and attempt.ended_at and attempt.outcome == TaskStatus.COMPLETED
+
+
+def test_a_workers_claim_is_within_the_budget(owner, cu_structure, emt):
+    task = make_task(owner, cu_structure, emt)
+    with CaptureQueriesContext(connection) as ctx:
+        claimed = claim_next_task(None, start="on cpu")
+        assert claimed.structure == cu_structure and claimed.model == emt  # read with the claim
+    assert claimed.pk == task.pk and claimed.status == TaskStatus.RUNNING
+    sent = [sql for sql in statements(ctx) if not sql.startswith("PREPARE")]
+    assert len(sent) <= CLAIM_BUDGET[connection.vendor], "\n".join(sent)
+    assert len(statements(ctx)) - len(sent) <= 1
