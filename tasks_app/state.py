@@ -165,8 +165,8 @@ def finish(task: Task, target: str, *, lease: Lease, lines: Sequence[TaskLogLine
     if not final_write.supported() or target not in TERMINAL:
         return False
     now = timezone.now()
-    updates = {"status": target, "updated_at": now, **_implied_fields(task, target, now), **fields}
-    line = TaskLogLine(task_id=task.pk, level=level, source="platform", message=f"status {S.RUNNING} → {target}")
+    updates = {"status": target, "updated_at": now, **implied_fields(task, target, now), **fields}
+    line = TaskLogLine(task_id=task.pk, level=level, source="platform", message=line_text(S.RUNNING, target, None))
     inserted = [*lines, line]
     reason = str(fields.get("error", ""))[:2000]
     if not final_write.write(task.pk, lease.token, lease.attempt, S.RUNNING, updates, inserted, reason,
