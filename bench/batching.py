@@ -7,14 +7,18 @@ Zn-MOF-74 54 atoms, cycled and slightly rattled to make N distinct structures) i
 * relaxation: ASE FIRE + FrechetCellFilter one structure at a time vs the same optimizer in
   lockstep (models_app.batched.relax) over batches of the same sizes, a fixed number of steps;
 * heat capacity: the phonopy displaced cells of one MOF through the calculator vs the engine;
-and prints throughputs and the ratios. ``--quick`` (a few minutes on a 2-core CPU) uses fewer
-structures, steps and batch sizes; it ends with the line
+* the main-set MOFs with at most 110 atoms (the issue's target size), each once;
+* one large structure alone (batching must never make it slower);
+and prints throughputs and the ratios, with the share of the batched time spent in the model's
+forward pass (the rest is building graphs and packing on the CPU). ``--quick`` (a few minutes
+on a 2-core CPU) uses fewer structures, steps and batch sizes; it ends with the line
 ``batched/one-at-a-time (single points, 16 structures): <ratio>x``.
 
 Run:  .venv/bin/python bench/batching.py --quick        (MODEL: sevennet-0 on the picked device)
 """
 
 import argparse
+import csv
 import os
 import resource
 import sys
@@ -22,10 +26,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 MAIN_SET = ROOT / "data/mofsimbench/mof_benchmark/experiments/structures/main_set"
+INDEX = ROOT / "data/mofsimbench/index_main_set.csv"
 SMALLEST = ["calf", "NUVCUD_full", "SAS_primitive", "AGEDIC_full", "Zn-MOF-74"]
 
 
@@ -39,6 +45,20 @@ def structures(n):
         atoms.rattle(0.01, seed=i)
         out.append(atoms)
     return out
+
+
+def main_set_upto(max_atoms):
+    """Names of the main-set MOFs with at most ``max_atoms`` atoms, smallest first (from the
+    shipped index, without reading 172 CIFs)."""
+    with open(INDEX, newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if int(row["n_atoms"]) <= max_atoms]
+    return [row["name"] for row in sorted(rows, key=lambda row: int(row["n_atoms"]))]
+
+
+def read_main_set(names):
+    from ase.io import read
+
+    return [read(MAIN_SET / f"{name}.cif") for name in names]
 
 
 def timed(fn):
@@ -100,6 +120,12 @@ def displaced_cells(name):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer structures, steps and batch sizes")
+    parser.add_argument(
+        "--large-atoms",
+        type=int,
+        default=0,
+        help="largest size of the one large structure (default 3000 atoms on CUDA, 450 on CPU)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mofsim_site.settings")  # the device choice reads settings
     import django
@@ -132,10 +158,17 @@ def main():
     single_ratio = {}
     for size in sizes:
         engine = BatchedEngine(adapter, max_batch=size)
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
         took = timed(lambda engine=engine: batched_single_points(engine, pool))
         single_ratio[size] = ref / took
+        share, passes = engine.counters.seconds / took, engine.counters.passes
         print(f"batched, batch {size:3d}:             {n_single / took:8.2f} structures/s  {atoms_total / took:9.0f} "
-              f"atoms/s  {single_ratio[size]:5.2f}x  ({engine.counters.passes} passes)")  # fmt: skip
+              f"atoms/s  {single_ratio[size]:5.2f}x  ({passes} passes, forward {share:.0%})")  # fmt: skip
+        if device == "cuda":  # what a pack really takes on the GPU: calibrates the engine's per-atom estimate
+            peak = torch.cuda.max_memory_allocated()
+            pack_atoms = atoms_total * engine.counters.largest_pack / n_single
+            print(f"    peak GPU memory {peak / 2**20:8.0f} MB, {peak / pack_atoms / 1e3:6.0f} kB per atom of a pack")
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
     print(f"peak resident memory grew by {grown / 1024:.0f} MB over the batched passes (CPU estimate of pack cost)")
 
@@ -158,6 +191,28 @@ def main():
         engine = BatchedEngine(adapter, max_batch=size)
         took = timed(lambda engine=engine: batched_single_points(engine, cells))
         print(f"batched, batch {size:3d}:             {len(cells) / took:8.2f} cells/s  {ref / took:5.2f}x")
+
+    small = read_main_set(main_set_upto(110)[: 8 if args.quick else None])
+    small_atoms = sum(len(a) for a in small)
+    print(f"\n== main-set MOFs with <= 110 atoms: {len(small)} structures, {small_atoms} atoms, single points")
+    ref = timed(lambda: one_at_a_time_single_points(calc, small))
+    print(f"one at a time (ASE calculator): {len(small) / ref:8.2f} structures/s  {small_atoms / ref:9.0f} atoms/s")
+    for size in sizes:
+        engine = BatchedEngine(adapter, max_batch=size)
+        took = timed(lambda engine=engine: batched_single_points(engine, small))
+        share = engine.counters.seconds / took
+        print(f"batched, batch {size:3d}:             {len(small) / took:8.2f} structures/s  {small_atoms / took:9.0f} "
+              f"atoms/s  {ref / took:5.2f}x  (forward pass {share:4.0%} of the time)")  # fmt: skip
+
+    large_limit = args.large_atoms or (3000 if device == "cuda" else 450)
+    name = main_set_upto(large_limit)[-1]
+    (large,) = read_main_set([name])
+    print(f"\n== one large structure: {name} ({len(large)} atoms), 3 single points each way")
+    ref = timed(lambda: one_at_a_time_single_points(calc, [large] * 3))
+    engine = BatchedEngine(adapter)
+    took = timed(lambda: batched_single_points(engine, [large] * 3))
+    print(f"one at a time (ASE): {ref / 3:7.3f} s each; batched engine: {took / 3:7.3f} s each  {ref / took:5.2f}x  "
+          f"({engine.counters.passes} passes)")  # fmt: skip
 
     headline = single_ratio[16]
     if n_single != 16:  # the headline is always 16 structures in one batch

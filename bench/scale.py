@@ -5,13 +5,18 @@ Creates its own PostgreSQL database (dropped at the end unless --keep), migrates
 ~100 tasks held by workers (skewed over a few owners, so fair share has work to do), the rest
 finished. At each size it prints, from one run on this machine:
 
-- claim latency p50/p95 (ms) and SQL statements per claim, one claimer;
+- claim latency p50/p95 (ms), SQL statements per claim, and CPU per claim of the claimer process
+  and of its PostgreSQL backend (/proc: what a starved CPU does not stretch), one claimer;
 - claims/s from 8 concurrent claimer processes, and whether any task was claimed twice;
 - the ranking queries (head of queue + fair-share count), ms;
 - admin task changelist and API task list (staff and one user): SQL ms and statement count.
 
 "ms" is wall time seen by Django; "[db]" is PostgreSQL's own execution time of the same SELECTs
-(EXPLAIN ANALYZE), which a loaded machine does not inflate.
+(EXPLAIN ANALYZE), which a loaded machine inflates far less. For the claim, "[db]" is the
+planning + execution time of every statement of one claim (replayed under EXPLAIN ANALYZE in a
+rolled-back savepoint just before it runs for real) and "(pages)" the buffer pages those
+statements touched: the work itself, which no load inflates. ``--save``/``--compare`` print the
+claim's numbers of two runs (e.g. main and a branch, in one session) side by side with ratios.
 
 Tasks claimed by the benchmark go back to QUEUED between measurements (bench bookkeeping with
 a raw UPDATE, not the state machine), so the mix and the held count stay as filled.
@@ -52,7 +57,7 @@ BENCH_NODE = "scale-bench"
 COLUMNS = [
     "id", "owner_id", "kind", "status", "priority", "structure_id", "model_id", "params", "error", "traceback",
     "progress_step", "progress", "attempts", "created_at", "updated_at", "queued_at", "assigned_at", "started_at",
-    "finished_at", "lease_token", "lease_expires_at",
+    "finished_at", "lease_token", "lease_expires_at", "notes", "tags",
 ]  # fmt: skip
 
 
@@ -131,7 +136,7 @@ def _row(i: int, rnd: random.Random, ids, kinds, now):
         None if status == "QUEUED" else created + timedelta(seconds=2),
         created + timedelta(seconds=5) if terminal else None,
         uuid.uuid4() if status == "RUNNING" else None,
-        now + timedelta(days=30) if status == "RUNNING" else None,
+        now + timedelta(days=30) if status == "RUNNING" else None, "", "[]",
     )  # fmt: skip
 
 
@@ -204,6 +209,41 @@ def server_ms(log) -> float:
     return total
 
 
+REPLAYED = ("SELECT", "WITH", "UPDATE", "INSERT", "DELETE", "EXECUTE")  # what EXPLAIN ANALYZE can run
+
+
+@contextmanager
+def server_timer():
+    """PostgreSQL's own time (planning + execution, ms) and buffer pages touched (planning +
+    execution, shared hits + reads) of every statement run inside, as ``(ms, pages)``: each one
+    is first run under EXPLAIN (ANALYZE, BUFFERS) in a savepoint that is rolled back, then for real.
+
+    For a claim, whose writes cannot be replayed after the fact; the caller runs it in a
+    transaction (savepoints need one). The server's time is still wall time inside the backend
+    (a starved CPU stretches it); the pages are the work itself, whatever the load."""
+    from django.db import connection
+
+    times: list[tuple[float, int]] = []
+
+    def wrapper(execute, sql, params, many, context):
+        verb = sql.lstrip().split(None, 1)[0].upper()
+        if connection.in_atomic_block and not many and verb in REPLAYED:
+            raw = context["cursor"].cursor  # the driver's cursor: no wrapper sees the replay
+            raw.execute("SAVEPOINT bench_explain")
+            raw.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
+            plan = raw.fetchone()[0]
+            plan = (plan if isinstance(plan, list) else json.loads(plan))[0]
+            raw.execute("ROLLBACK TO SAVEPOINT bench_explain")
+            raw.execute("RELEASE SAVEPOINT bench_explain")
+            pages = sum(part.get(k, 0) for part in (plan["Plan"], plan.get("Planning", {}))
+                        for k in ("Shared Hit Blocks", "Shared Read Blocks"))  # fmt: skip
+            times.append((plan["Planning Time"] + plan["Execution Time"], pages))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        yield times
+
+
 def pct(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -217,23 +257,56 @@ def measure_claims(n: int):
     node = WorkerNode.objects.get(name=BENCH_NODE)
     batch = max(1, min(50, Task.objects.filter(status="QUEUED").count() // 2))
     times, statements, sql_ms = [], [], []
+    cpu = {"client": 0.0, "server": 0.0}
     for i in range(n):
         if i and i % batch == 0:
             requeue_bench_claims()
         with sql_timer() as log:
+            c0, s0 = time.process_time(), backend_cpu_s()
             t0 = time.perf_counter()
             task = claim_next_task(node)
             times.append((time.perf_counter() - t0) * 1000)
+            cpu["client"] += time.process_time() - c0
+            cpu["server"] += backend_cpu_s() - s0
         statements.append(len(log))
         sql_ms.append(sum(ms for _, ms, _ in log))
         assert task is not None, "queue ran dry"
+    requeue_bench_claims()
+    from django.db import transaction
+
+    server = []
+    for _ in range(20):
+        with transaction.atomic(), server_timer() as spent:
+            assert claim_next_task(node) is not None, "queue ran dry"
+        server.append((sum(ms for ms, _ in spent), sum(pages for _, pages in spent)))
     requeue_bench_claims()
     return {
         "p50": pct(times, 0.5),
         "p95": pct(times, 0.95),
         "stmts": statistics.median(statements),
         "sql": statistics.median(sql_ms),
+        "db": statistics.median(ms for ms, _ in server),
+        "pages": statistics.median(pages for _, pages in server),
+        "cpu_client": cpu["client"] * 1000 / n,
+        "cpu_server": cpu["server"] * 1000 / n,
     }
+
+
+def backend_cpu_s() -> float:
+    """CPU seconds (user + system) this connection's PostgreSQL backend has used, from /proc (the
+    server runs on this machine). Unlike any wall time, not stretched by a busy CPU; ticks are
+    10 ms, so only a sum over many claims means anything."""
+    from django.db import connection
+
+    if not hasattr(connection, "bench_backend_pid"):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            connection.bench_backend_pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{connection.bench_backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")  # a server on another machine
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _claimer(seconds: float, ready, go, out) -> None:
@@ -335,7 +408,14 @@ def main():
     parser.add_argument("--claims", type=int, default=200, help="single-claimer claims per size")
     parser.add_argument("--seconds", type=float, default=5.0, help="concurrent claiming time per size")
     parser.add_argument("--keep", action="store_true", help="leave the database for inspection")
+    parser.add_argument("--save", help="also write the table's numbers to this JSON file")
+    parser.add_argument(
+        "--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="print after/before of two --save files"
+    )
     args = parser.parse_args()
+    if args.compare:
+        print_ratios(*(json.loads(Path(p).read_text()) for p in args.compare))
+        return
     sizes = [1000, 20000] if args.quick else [int(s) for s in args.sizes.split(",")]
     if args.quick:
         args.claims, args.seconds = min(args.claims, 100), min(args.seconds, 3.0)
@@ -357,8 +437,11 @@ def main():
             row["conc"] = measure_concurrent(args.seconds)
             row["rank"] = measure_ranking()
             row.update(measure_pages())
+            row["load"] = os.getloadavg()[0]
             rows.append(row)
             print_table(rows)
+            if args.save:
+                Path(args.save).write_text(json.dumps(rows, indent=1))
     finally:
         from django.db import connections
 
@@ -368,7 +451,8 @@ def main():
 
 
 COLUMN_TITLES = [
-    "rows", "claim p50 / p95 ms", "claim SQL ms (stmts)", "claims/s (8 procs)", "claimed twice", "head ms [db]",
+    "rows", "load", "claim p50 / p95 ms", "claim SQL ms (stmts)", "claim [db] ms (pages)",
+    "claim CPU ms client / server", "claims/s (8 procs)", "claimed twice", "head ms [db]",
     "fair-share ms [db]", "admin ms (stmts) [db]", "admin QUEUED", "API staff", "API user", "API QUEUED",
 ]  # fmt: skip
 
@@ -380,13 +464,38 @@ def print_table(rows) -> None:
     for r in rows:
         c, k, rank = r["claim"], r["conc"], r["rank"]
         cells = [
-            f"{r['size']:,}", f"{c['p50']:.1f} / {c['p95']:.1f}", f"{c['sql']:.1f} ({c['stmts']:.0f})",
-            f"{k['per_s']:.0f}", str(k["twice"]), f"{rank['head']:.2f} [{rank['head_db']:.2f}]",
+            f"{r['size']:,}", f"{r['load']:.1f}", f"{c['p50']:.1f} / {c['p95']:.1f}",
+            f"{c['sql']:.1f} ({c['stmts']:.0f})", f"{c['db']:.2f} ({c['pages']:.0f})",
+            f"{c['cpu_client']:.2f} / {c['cpu_server']:.2f}", f"{k['per_s']:.0f}",
+            str(k["twice"]),
+            f"{rank['head']:.2f} [{rank['head_db']:.2f}]",
             f"{rank['fair']:.2f} [{rank['fair_db']:.2f}]",
         ]  # fmt: skip
         for key in ("admin", "admin_queued", "api_staff", "api_user", "api_queued"):
             cells.append(f"{r[key][0]:.1f} ({r[key][1]:.0f}) [{r[key][2]:.1f}]")
         print("| " + " | ".join(cells) + " |", flush=True)
+
+
+def print_ratios(before, after) -> None:
+    """The claim's numbers of two runs (``--save``), side by side, and after/before."""
+    print("| rows | what | before | after | after/before |")
+    print("|---|---|---|---|---|")
+    for b, a in zip(before, after, strict=False):
+        pairs = [
+            ("load average", b["load"], a["load"]), ("claim p50 ms", b["claim"]["p50"], a["claim"]["p50"]),
+            ("claim p95 ms", b["claim"]["p95"], a["claim"]["p95"]),
+            ("SQL statements per claim", b["claim"]["stmts"], a["claim"]["stmts"]),
+            ("claim SQL ms (wall)", b["claim"]["sql"], a["claim"]["sql"]),
+            ("claim [db] ms (PostgreSQL)", b["claim"]["db"], a["claim"]["db"]),
+            ("claim [db] buffer pages", b["claim"]["pages"], a["claim"]["pages"]),
+            ("claim CPU ms, claimer process", b["claim"]["cpu_client"], a["claim"]["cpu_client"]),
+            ("claim CPU ms, PostgreSQL backend", b["claim"]["cpu_server"], a["claim"]["cpu_server"]),
+            ("claims/s, 8 processes", b["conc"]["per_s"], a["conc"]["per_s"]),
+            ("claimed twice", b["conc"]["twice"], a["conc"]["twice"]),
+        ]  # fmt: skip
+        for what, x, y in pairs:
+            ratio = f"{y / x:.2f}x" if x else "-"
+            print(f"| {b['size']:,} | {what} | {x:.2f} | {y:.2f} | {ratio} |")
 
 
 if __name__ == "__main__":

@@ -70,11 +70,15 @@ def record(task_id, attempt: int, files: list[StoredFile]) -> list[TaskArtifact]
     if not files:
         return []
     return TaskArtifact.objects.bulk_create(
-        [TaskArtifact(task_id=task_id, attempt=attempt, name=f.name, path=f.path, size_bytes=f.size_bytes,
-                      sha256=f.sha256) for f in sorted(files, key=lambda f: f.name)],
-        update_conflicts=True, unique_fields=["task", "attempt", "name"],
+        artifact_rows(task_id, attempt, files), update_conflicts=True, unique_fields=["task", "attempt", "name"],
         update_fields=["path", "size_bytes", "sha256"],
     )  # fmt: skip
+
+
+def artifact_rows(task_id, attempt: int, files: list[StoredFile]) -> list[TaskArtifact]:
+    """The (unsaved) rows ``record`` writes for ``files``, by name."""
+    return [TaskArtifact(task_id=task_id, attempt=attempt, name=f.name, path=f.path, size_bytes=f.size_bytes,
+                         sha256=f.sha256) for f in sorted(files, key=lambda f: f.name)]  # fmt: skip
 
 
 def store_file(task, path: Path, name: str | None = None, sha256: str | None = None, move: bool = False):

@@ -5,11 +5,12 @@ fair share, model affinity). When the batched engine can serve it — a kind in
 ``executors.grouped.GROUPED``, a model family with a batched path, ``engine`` "batched", no D3 —
 the worker also takes *companions*: the next compatible tasks in the same ranking (same kind,
 model and shared parameters; the device is the worker's own), each locked and moved QUEUED →
-ASSIGNED by the scheduler's own one-row claim (``SELECT … FOR UPDATE SKIP LOCKED`` plus the
-conditional transition), so no task is claimed twice. It stops at ``WORKER_CLAIM_BATCH`` tasks,
-``BATCH_MAX_STRUCTURES`` and the engine's memory budget for one pass (structures estimated from
-their atom counts). A companion is never taken past a waiting task of higher priority that it
-could not share the pass with: grouping must not let low-priority work overtake urgent work.
+ASSIGNED by the scheduler's own one-row claim (``scheduler.claim_task``: ``FOR UPDATE SKIP
+LOCKED`` plus the conditional UPDATE, one statement on PostgreSQL), so no task is claimed twice.
+It stops at ``WORKER_CLAIM_BATCH`` tasks, ``BATCH_MAX_STRUCTURES`` and the engine's memory budget
+for one pass (structures estimated from their atom counts). A companion is never taken past a
+waiting task of higher priority that it could not share the pass with: grouping must not let
+low-priority work overtake urgent work.
 """
 
 import torch
@@ -19,7 +20,7 @@ from models_app.batched.engine import BYTES_PER_EDGE, estimated_cost, max_struct
 from tasks_app.choices import TaskStatus
 from tasks_app.executors.grouped import GROUPED
 from tasks_app.models import Task
-from tasks_app.scheduler import _claim, rank_candidates
+from tasks_app.scheduler import claim_task, rank_candidates
 
 S = TaskStatus
 
@@ -77,7 +78,7 @@ def claim_group(first: Task, node, device: str, loaded_model_ids=(), families=No
         cost = estimated_cost(family, row["structure__n_atoms"] or 0)
         if used + cost > budget:
             continue  # a smaller one further down may still fit
-        claimed = _claim(task_id, node)
+        claimed = claim_task(task_id, node)
         if claimed is not None:
             group.append(claimed)
             used += cost

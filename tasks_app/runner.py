@@ -34,14 +34,14 @@ from models_app.loaders import D3_CUTOFF_A, package_versions
 from mofsim_site import executors
 from mofsim_site.executors import ExecutorError, Reporter, TaskCancelled
 from tasks_app import events
-from tasks_app.archive import archive_files, record
+from tasks_app.archive import archive_files, artifact_rows, record
 from tasks_app.choices import TaskStatus
 from tasks_app.inputs import ensure_local_model, ensure_local_structure
 from tasks_app.leases import Holding, drop_connection, held
 from tasks_app.models import Task, TaskLogLine, TaskMetricPoint
 from tasks_app.params import run_params
 from tasks_app.speed import ForceCounter, speed_record
-from tasks_app.state import HELD, IllegalTransition, Lease, LeaseLost, forget, keep, transition
+from tasks_app.state import HELD, IllegalTransition, Lease, LeaseLost, finish, forget, keep, transition
 
 logger = logging.getLogger(__name__)
 S = TaskStatus
@@ -402,10 +402,23 @@ Pending = tuple[list[TaskLogLine], list[dict], dict]
 
 def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, stored: list, reporter: TaskReporter,
                   pending: Pending) -> bool:  # fmt: skip
-    """One fenced transaction: the final state with the reporter's pending lines, points and
-    progress, and the artifact rows. Safe to retry: the lines are rebuilt on every try."""
+    """One fenced write of the final state with the reporter's pending lines, points and progress,
+    and the artifact rows: one statement where the database allows (``state.finish``), else one
+    transaction. Safe to retry: the rows are rebuilt on every try."""
     held, points, progress = pending
-    lines = [TaskLogLine(task_id=task.pk, level=x.level, source=x.source, message=x.message) for x in held]
+    level = "INFO" if target == S.COMPLETED else "ERROR"
+
+    def rebuilt():
+        return ([TaskLogLine(task_id=task.pk, level=x.level, source=x.source, message=x.message) for x in held],
+                [TaskMetricPoint(task_id=task.pk, step=p["step"], data=_without_step(p)) for p in points])  # fmt: skip
+
+    lines, rows = rebuilt()
+    artifacts = artifact_rows(task.pk, lease.attempt, stored)
+    if target is not None and finish(task, target, lease=lease, lines=lines, points=rows, artifacts=artifacts,
+                                     level=level, **progress, **fields):  # fmt: skip
+        _push_points(task, points)
+        return True
+    lines, rows = rebuilt()  # not written: the reference path below (which also says why)
     with transaction.atomic():
         if target is not None:
             # Registered first, so the page gets the executor's lines before the transition's own;
@@ -415,8 +428,8 @@ def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, st
             # lease below rolls them back with everything else.
             keep(task, "artifacts", record(task.pk, lease.attempt, stored))
             try:
-                transition(task, target, only_from=S.RUNNING, lease=lease, lines=lines, **progress,
-                           level="INFO" if target == S.COMPLETED else "ERROR", **fields)  # fmt: skip
+                transition(task, target, only_from=S.RUNNING, lease=lease, lines=lines, **progress, level=level,
+                           **fields)  # fmt: skip
             except LeaseLost:
                 raise
             except IllegalTransition as exc:  # cancelled at the last moment: keep its files, not the result
@@ -424,19 +437,22 @@ def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, st
                 forget(task, "artifacts")
             else:
                 if points:
-                    TaskMetricPoint.objects.bulk_create(
-                        TaskMetricPoint(task_id=task.pk, step=p["step"], data=_without_step(p)) for p in points
-                    )
-                    # A run shorter than PERSIST_EVERY_S pushed no point yet: the open page's chart
-                    # gets the points since the last push with the final state (one message).
-                    last = points[-1]
-                    transaction.on_commit(lambda: events.progress(task, last, points))
+                    TaskMetricPoint.objects.bulk_create(rows)
+                    _push_points(task, points)
                 return True
         if lines or points:
             reporter.write_fenced(lines, points, progress)  # fenced: kept only while the lease is ours
         if target is None and Task.objects.select_for_update().filter(pk=task.pk, lease_token=lease.token).exists():
             record(task.pk, lease.attempt, stored)  # (with a target they were recorded above)
     return False
+
+
+def _push_points(task: Task, points: list[dict]) -> None:
+    """A run shorter than PERSIST_EVERY_S pushed no point yet: the open page's chart gets the
+    points since the last push with the final state (one message, after commit)."""
+    if points:
+        last = points[-1]
+        transaction.on_commit(lambda: events.progress(task, last, points))
 
 
 def json_safe(value):

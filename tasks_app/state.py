@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tasks_app import events
+from tasks_app import events, final_write
 from tasks_app.choices import TERMINAL, TaskStatus, sources_of
 from tasks_app.models import Task, TaskArtifact, TaskAttempt, TaskLogLine, TaskMetricPoint
 
@@ -103,9 +103,9 @@ def _write(
     """The UPDATE, the log lines, the attempt row and the event of a transition found legal
     (with ``start``: of the claim and the RUNNING move after it, in one UPDATE)."""
     final = S.RUNNING if start is not None else target
-    implied = _implied_fields(row, target, now)
+    implied = implied_fields(row, target, now)
     if start is not None:
-        implied.update(_implied_fields(row, S.RUNNING, now))
+        implied.update(implied_fields(row, S.RUNNING, now))
     updates = {"status": final, "updated_at": now, **implied, **fields}
     match = Task.objects.filter(pk=task.pk, status__in=allowed)
     if lease is not None:
@@ -115,27 +115,69 @@ def _write(
         return _refusal(task.pk, Task(status=current[0], lease_token=current[1]) if current else None, set(),
                         lease, target)  # fmt: skip
     previous = row.status
-    text = f"status {previous} → {target}" + (f": {message}" if message else "")
-    line = TaskLogLine(task_id=task.pk, level=level, source="platform", message=text)
+    line = TaskLogLine(task_id=task.pk, level=level, source="platform", message=line_text(previous, target, message))
     started = None
     if start is not None:
-        text = f"status {target} → {final}" + (f": {start}" if start else "")
-        started = TaskLogLine(task_id=task.pk, level=level, source="platform", message=text)
+        started = TaskLogLine(task_id=task.pk, level=level, source="platform",
+                              message=line_text(target, final, start))  # fmt: skip
     TaskLogLine.objects.bulk_create([*lines, line, *([started] if started else [])])
     _apply(task, row, updates)
     why = message or fields.get("error", "")
     _record_attempt(task, previous, row.attempts, target, now, why, started=started is not None)
+    emit_after_commit(task, previous, line, started)
+    return None
+
+
+def line_text(previous: str | None, target: str, message: str | None) -> str:
+    """A transition's log line: ``status QUEUED → ASSIGNED: claimed by gpu-0``."""
+    return f"status {previous} → {target}" + (f": {message}" if message else "")
+
+
+def emit_after_commit(task: Task, previous: str | None, line: TaskLogLine, started: TaskLogLine | None) -> None:
+    """Emit the transition's event once the transaction commits (at once in autocommit).
+
+    ``started``: a claim that moved on to RUNNING in the same write — the claim's event as of
+    ASSIGNED goes to the subscribers only; the page gets the RUNNING one with both lines (one
+    render and push for the two moves)."""
     snapshot = copy.copy(task)  # later transitions in this transaction must not change what we emit
     if started is None:
         transaction.on_commit(lambda: events.status_changed(snapshot, previous or "", [line]))
-        return None
-    # The claim's event as of ASSIGNED goes to the subscribers only; the page gets the RUNNING one
-    # with both lines (one render and push for the two moves).
+        return
     claimed = copy.copy(task)
     claimed.status, claimed.started_at = S.ASSIGNED, None
     transaction.on_commit(lambda: events.status_changed(claimed, previous or "", [line], push_page=False))
     transaction.on_commit(lambda: events.status_changed(snapshot, S.ASSIGNED, [line, started]))
-    return None
+
+
+def finish(task: Task, target: str, *, lease: Lease, lines: Sequence[TaskLogLine] = (), artifacts=(), points=(),
+           level: str = "INFO", **fields) -> bool:  # fmt: skip
+    """A worker's final move of its own attempt (RUNNING → ``target``), with the attempt's pending
+    log lines, its metric points (unsaved ``TaskMetricPoint``) and artifact rows (unsaved
+    ``TaskArtifact``), as one statement (``tasks_app.final_write``, PostgreSQL; issue 12).
+
+    The same rows as ``transition`` plus the caller's inserts in one transaction, the same
+    fence, the same event after commit — whose lines are all those inserted (the executor's, then
+    the transition's), so an open page gets them in order in one push. Returns False, having
+    written nothing, where that does not apply (SQLite; the row is not this attempt's RUNNING one):
+    the caller then takes the reference path (``transition`` in its transaction), which also
+    says why a stale attempt may not write.
+    """
+    if not final_write.supported() or target not in TERMINAL:
+        return False
+    now = timezone.now()
+    updates = {"status": target, "updated_at": now, **implied_fields(task, target, now), **fields}
+    line = TaskLogLine(task_id=task.pk, level=level, source="platform", message=line_text(S.RUNNING, target, None))
+    inserted = [*lines, line]
+    reason = str(fields.get("error", ""))[:2000]
+    if not final_write.write(task.pk, lease.token, lease.attempt, S.RUNNING, updates, inserted, reason,
+                             list(artifacts), list(points), now):  # fmt: skip
+        return False
+    _apply(task, task, updates)
+    keep(task, "artifacts", list(artifacts))
+    _ended(task, lease.attempt, now, target, reason)
+    snapshot = copy.copy(task)
+    transaction.on_commit(lambda: events.status_changed(snapshot, S.RUNNING, inserted))
+    return True
 
 
 def _holds(task: Task, only_from, lease: Lease | None) -> bool:
@@ -176,7 +218,7 @@ def _apply(task: Task, row: Task, updates: dict) -> None:
     task._state.fields_cache = dict(row._state.fields_cache)
 
 
-def _implied_fields(row: Task, target: str, now) -> dict:
+def implied_fields(row: Task, target: str, now) -> dict:
     """What entering ``target`` means for the other columns (callers' ``fields`` win).
 
     Values are computed from the locked row (not SQL expressions), so the instance can be updated
@@ -257,9 +299,14 @@ def _record_attempt(task: Task, previous: str | None, previous_attempt: int | No
         TaskAttempt.objects.filter(task_id=task.pk, number=previous_attempt, ended_at__isnull=True).update(
             ended_at=now, outcome=target, reason=reason
         )
-        for attempt in history or []:
-            if attempt.number == previous_attempt and attempt.ended_at is None:
-                attempt.ended_at, attempt.outcome, attempt.reason = now, target, reason
+        _ended(task, previous_attempt, now, target, reason)
+
+
+def _ended(task: Task, number: int, now, outcome: str, reason: str) -> None:
+    """The instance's attempt history (when held) as the attempt row's end was just written."""
+    for attempt in known(task, "attempt_history") or []:
+        if attempt.number == number and attempt.ended_at is None:
+            attempt.ended_at, attempt.outcome, attempt.reason = now, outcome, reason
 
 
 def keep(task: Task, relation: str, objects: list) -> None:

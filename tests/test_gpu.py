@@ -34,3 +34,28 @@ def test_a_task_on_cuda_records_the_gpu(owner, cu_structure, builtin_models, run
     assert task.status == "COMPLETED", task.error
     provenance = task.result["provenance"]
     assert provenance["device"] == "cuda" and provenance["gpu_name"] == torch.cuda.get_device_name()
+
+
+def test_the_batched_engine_on_cuda_matches_the_calculator_on_cuda_and_on_cpu():
+    """The parity contract on the device production uses: one batched pass on the GPU against the
+    ASE calculator one structure at a time, on the GPU and on the CPU (float32 round-off)."""
+    import numpy as np
+
+    from models_app.batched import engine_for
+    from models_app.loaders import build_calculator
+    from tests.batched.conftest import main_set
+
+    structures = main_set("calf", "NUVCUD_full", "SAS_primitive", "AGEDIC_full", "Zn-MOF-74")
+    calculators = {d: build_calculator({"family": "sevennet", "model_name": "7net-0"}, d) for d in ("cpu", "cuda")}
+    engine = engine_for(calculators["cuda"])
+    assert engine.device.startswith("cuda")
+    outcomes = engine.evaluate(structures)
+    assert engine.counters.passes == 1
+    for atoms, outcome in zip(structures, outcomes, strict=True):
+        assert outcome.ok, outcome.error
+        for calc in calculators.values():
+            copy = atoms.copy()
+            copy.calc = calc
+            assert abs(outcome.energy - copy.get_potential_energy()) <= 1e-5 * len(atoms)  # eV
+            assert np.abs(outcome.forces - copy.get_forces()).max() < 5e-4  # eV/Å
+            assert np.abs(outcome.stress - copy.get_stress()).max() < 1e-5  # eV/Å³

@@ -23,8 +23,9 @@ pytestmark = [
 CLAIMERS = 8
 
 
-def claim_concurrently(per_claimer: int | None) -> list:
-    """Run ``CLAIMERS`` threads, each claiming ``per_claimer`` tasks (None: until the queue is empty)."""
+def claim_concurrently(per_claimer: int | None, start_on: str | None = None) -> list:
+    """Run ``CLAIMERS`` threads, each claiming ``per_claimer`` tasks (None: until the queue is empty);
+    ``start_on``: the worker's claim, which moves each task on to RUNNING in the same statement."""
     claimed: list = []
     errors: list = []
     lock = threading.Lock()
@@ -35,7 +36,7 @@ def claim_concurrently(per_claimer: int | None) -> list:
             start.wait()
             n = 0
             while per_claimer is None or n < per_claimer:
-                task = claim_next_task(None)
+                task = claim_next_task(None, start=start_on)
                 if task is None:
                     if per_claimer is None:
                         break
@@ -80,3 +81,26 @@ def test_eight_claimers_take_each_task_once_and_the_urgent_ones_first(owner, out
     assert all(t.status == TaskStatus.ASSIGNED and t.attempts == 1 for t in every)
     assert TaskAttempt.objects.count() == len(every)
     assert not Task.objects.filter(status=TaskStatus.QUEUED).exists()
+
+
+def test_eight_workers_claiming_and_starting_leave_one_attempt_and_two_lines_each(owner, outsider):
+    """The worker's claim (claim + start in one statement), raced by eight connections: each task
+    RUNNING once, with its one attempt row (born started, its fencing token its own) and its two
+    transition lines."""
+    from tasks_app.models import TaskLogLine
+
+    ids = [
+        enqueue_task(owner=who, kind="single_point", params={}, priority=p).pk
+        for who in (owner, outsider)
+        for p in [Priority.HIGH, Priority.NORMAL] * 12
+    ]
+    claimed = claim_concurrently(per_claimer=None, start_on="on cpu")
+    assert sorted(t.pk for t in claimed) == sorted(ids)
+    assert len({t.lease_token for t in claimed}) == len(ids)
+    rows = Task.objects.filter(pk__in=ids)
+    assert all(t.status == TaskStatus.RUNNING and t.attempts == 1 and t.started_at for t in rows)
+    assert {(t.pk, t.lease_token) for t in rows} == {(t.pk, t.lease_token) for t in claimed}
+    attempts = TaskAttempt.objects.filter(task_id__in=ids)
+    assert attempts.count() == len(ids) and not attempts.filter(started_at__isnull=True).exists()
+    lines = TaskLogLine.objects.filter(task_id__in=ids, message__startswith="status ")
+    assert lines.count() == 3 * len(ids)  # PENDING → QUEUED, QUEUED → ASSIGNED, ASSIGNED → RUNNING
