@@ -11,7 +11,7 @@ leases, states) is ``tasks_app.group_claim`` and ``tasks_app.group_run``.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tasks_app.executors import optimization, single_point
+from tasks_app.executors import optimization, single_point, stability
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ def _optimization_finish(atoms, calculator, params, report, *, item):
     return optimization.run_from_relaxed(atoms, calculator, params, report, relaxed=item)
 
 
+def _stability_finish(atoms, calculator, params, report, *, item):
+    return stability.run_from_staged(atoms, calculator, params, report, staged=item)
+
+
 GROUPED: dict[str, GroupedKind] = {
     # compute_stress is not shared: every pass computes the stress, a task that does not want it drops it.
     "single_point": GroupedKind(("d3", "engine"), _single_points, _single_point_finish, lambda item: 1),
@@ -44,5 +48,15 @@ GROUPED: dict[str, GroupedKind] = {
         optimization.relax_together,
         _optimization_finish,
         lambda item: int(item.summary.get("steps") or 0) + 1,
+    ),
+    # MD in lockstep (the kind that runs MD): every stage of the plan together — fixed-cell LBFGS
+    # through relax_many, Langevin NVT / MTK NPT through run_md_together —, so the plan's shape (stages,
+    # their steps, the opt rule) is shared; temperatures, seeds, time step and damping are each
+    # task's own (every structure has its own dynamics object).
+    "stability": GroupedKind(
+        ("d3", "engine", "variant", "opt_fmax", "opt_steps", "nvt_steps", "npt_steps", "ramp_temperatures_k"),
+        stability.run_together,
+        _stability_finish,
+        lambda item: item.evaluations,
     ),
 }
