@@ -124,19 +124,19 @@ def run_many(engine, dynamics: list, steps: int, *, observe=None, check=None) ->
             alive.append(i)
         return alive
 
-    # Step 0: forces at the start (cached when a previous stage ended at these positions).
-    first = [i for i, dyn in enumerate(dynamics) if dyn.atoms.calc.calculation_required(dyn.atoms, PROPERTIES)]
-    for i, outcome in zip(first, engine.evaluate([dynamics[i].atoms for i in first], check) if first else [],
-                          strict=True):  # fmt: skip
-        if outcome.ok:
-            dynamics[i].atoms.calc.put(dynamics[i].atoms, outcome)
-        else:
-            errors[i] = EvaluationFailed(outcome.error)
-    running = observed([i for i in range(len(dynamics)) if errors[i] is None])
-    for stepper in steppers:
-        stepper.start()
     waiting: set[int] = set()
     try:
+        # Step 0: forces at the start (cached when a previous stage ended at these positions).
+        first = [i for i, dyn in enumerate(dynamics) if dyn.atoms.calc.calculation_required(dyn.atoms, PROPERTIES)]
+        outcomes = engine.evaluate([dynamics[i].atoms for i in first], check) if first else []
+        for i, outcome in zip(first, outcomes, strict=True):
+            if outcome.ok:
+                dynamics[i].atoms.calc.put(dynamics[i].atoms, outcome)
+            else:
+                errors[i] = EvaluationFailed(outcome.error)
+        running = observed([i for i in range(len(dynamics)) if errors[i] is None])
+        for stepper in steppers:
+            stepper.start()
         for _ in range(steps):
             if not running:
                 break

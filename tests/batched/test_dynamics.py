@@ -5,6 +5,8 @@ follows alone through its ASE calculator (``run_md``) — exactly with the float
 float32 round-off with SevenNet-0 on main-set MOFs.
 """
 
+import threading
+
 import numpy as np
 import pytest
 from ase.build import bulk
@@ -95,6 +97,25 @@ def test_a_run_that_explodes_or_is_stopped_ends_alone(tiny_mace_calc, tmp_path):
     ((theirs, summary, _points),) = alone(structures[1:2], tiny_mace_calc, stage, tmp_path)
     assert np.abs(mine[1].positions - theirs.positions).max() < 1e-10
     assert _same(done[1].summary, summary)
+
+
+def test_a_stop_of_the_whole_pass_raises_and_leaves_no_thread_behind(tiny_mace_calc, tmp_path):
+    """``check()`` raising (every task of the pass gone) ends the run mid-step: the error reaches
+    the caller and every stepping thread, some waiting for forces, ends."""
+    calls = []
+
+    def check():
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("every member is gone")
+
+    runs = [MDRun(atoms, {**NPT, "steps": 5}, Reporter(tmp_path / str(i))) for i, atoms in enumerate(cells())]
+    with pytest.raises(RuntimeError, match="every member is gone"):
+        run_md_together(engine_for(tiny_mace_calc), runs, check=check)
+    for thread in [t for t in threading.enumerate() if t.name.startswith("md-lockstep-")]:
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    assert all(run.atoms.calc.stepper is None for run in runs)
 
 
 def test_the_explosion_guard_fails_the_run_with_the_ase_paths_message(tiny_mace_calc, tmp_path, monkeypatch):
