@@ -19,6 +19,7 @@ on a 2-core CPU) uses fewer structures, steps and batch sizes; it ends with the 
 ``batched/one-at-a-time (single points, 16 structures): <ratio>x``.
 
 Run:  .venv/bin/python bench/batching.py --quick        (MODEL: sevennet-0 on the picked device)
+      .venv/bin/python bench/batching.py --quick --md-only   (the MD section alone)
 """
 
 import argparse
@@ -139,6 +140,12 @@ def batched_md(engine, atoms_list, stage, batch, workdir):
     return out
 
 
+def md_sections(calc, adapter, md_pool, steps, sizes):
+    with tempfile.TemporaryDirectory() as workdir:
+        for ensemble in ("nvt_langevin", "npt_mtk"):
+            md_section(calc, adapter, md_pool, md_stage(ensemble, steps), sizes, workdir)
+
+
 def md_section(calc, adapter, md_pool, stage, sizes, workdir):
     from models_app.batched.engine import BatchedEngine
 
@@ -175,6 +182,7 @@ def displaced_cells(name):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer structures, steps and batch sizes")
+    parser.add_argument("--md-only", action="store_true", help="only the MD section (no headline line)")
     parser.add_argument(
         "--large-atoms",
         type=int,
@@ -206,6 +214,9 @@ def main():
     pool = structures(n_single)
     one_at_a_time_single_points(calc, pool[:2])  # warm-up of both paths
     BatchedEngine(adapter).evaluate(pool[:2])
+    if args.md_only:
+        md_sections(calc, adapter, pool[:n_md], md_steps, sizes)
+        return
     atoms_total = sum(len(a) for a in pool)
     print(f"\n== single points: {n_single} structures, {atoms_total} atoms")
     ref = timed(lambda: one_at_a_time_single_points(calc, pool))
@@ -239,9 +250,7 @@ def main():
         print(f"lockstep, batch {size:3d}:            {n_relax / took:8.3f} structures/s  "
               f"{n_relax * relax_steps / took:7.2f} steps/s  {ref / took:5.2f}x")  # fmt: skip
 
-    with tempfile.TemporaryDirectory() as workdir:
-        for ensemble in ("nvt_langevin", "npt_mtk"):
-            md_section(calc, adapter, pool[:n_md], md_stage(ensemble, md_steps), sizes, workdir)
+    md_sections(calc, adapter, pool[:n_md], md_steps, sizes)
 
     cells = displaced_cells(phonon_mof)
     print(f"\n== heat capacity force pass: {len(cells)} displaced cells of {phonon_mof} ({len(cells[0])} atoms)")
