@@ -6,6 +6,10 @@ Zn-MOF-74 54 atoms, cycled and slightly rattled to make N distinct structures) i
   sizes 1, 4, 16, 64 (energy, forces and stress in both);
 * relaxation: ASE FIRE + FrechetCellFilter one structure at a time vs the same optimizer in
   lockstep (models_app.batched.relax) over batches of the same sizes, a fixed number of steps;
+* MD: Langevin NVT and MTK NPT, each structure through ``run_md`` and its ASE calculator one at a
+  time vs ``run_md_together`` (ASE dynamics per structure in lockstep, models_app.batched.dynamics)
+  over batches of the same sizes, a fixed number of steps, with the largest position difference
+  between the two paths after the last step (same seeds: float32 round-off);
 * heat capacity: the phonopy displaced cells of one MOF through the calculator vs the engine;
 * the main-set MOFs with at most 110 atoms (the issue's target size), each once;
 * one large structure alone (batching must never make it slower);
@@ -15,6 +19,7 @@ on a 2-core CPU) uses fewer structures, steps and batch sizes; it ends with the 
 ``batched/one-at-a-time (single points, 16 structures): <ratio>x``.
 
 Run:  .venv/bin/python bench/batching.py --quick        (MODEL: sevennet-0 on the picked device)
+      .venv/bin/python bench/batching.py --quick --md-only   (the MD section alone)
 """
 
 import argparse
@@ -22,6 +27,7 @@ import csv
 import os
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -102,6 +108,62 @@ def batched_relax(engine, atoms_list, steps, batch):
         assert all(s["error"] is None for s in summaries)
 
 
+def md_stage(ensemble, steps):
+    return {"name": ensemble, "ensemble": ensemble, "steps": steps, "temperature_k": 300.0, "timestep_fs": 1.0,
+            "init_velocities": True, "velocity_seed": 0, "langevin_seed": 0}  # fmt: skip
+
+
+def one_at_a_time_md(calc, atoms_list, stage, workdir):
+    from mofsim_site.executors import Reporter
+    from tasks_app.executors.md import run_md
+
+    out = []
+    for atoms in atoms_list:
+        atoms = atoms.copy()
+        atoms.calc = calc
+        run_md(atoms, stage, report=Reporter(workdir), interval=stage["steps"])
+        out.append(atoms)
+    return out
+
+
+def batched_md(engine, atoms_list, stage, batch, workdir):
+    from mofsim_site.executors import Reporter
+    from tasks_app.executors.md import MDRun, run_md_together
+
+    out = []
+    for start in range(0, len(atoms_list), batch):
+        group = [a.copy() for a in atoms_list[start : start + batch]]
+        runs = [MDRun(atoms, stage, Reporter(workdir), interval=stage["steps"]) for atoms in group]
+        done = run_md_together(engine, runs)
+        assert all(d.error is None for d in done), [str(d.error) for d in done if d.error is not None]
+        out += group
+    return out
+
+
+def md_sections(calc, adapter, md_pool, steps, sizes):
+    with tempfile.TemporaryDirectory() as workdir:
+        for ensemble in ("nvt_langevin", "npt_mtk"):
+            md_section(calc, adapter, md_pool, md_stage(ensemble, steps), sizes, workdir)
+
+
+def md_section(calc, adapter, md_pool, stage, sizes, workdir):
+    from models_app.batched.engine import BatchedEngine
+
+    n, steps = len(md_pool), stage["steps"]
+    print(f"\n== MD ({stage['ensemble']}): {n} structures, {steps} steps each")
+    started = time.perf_counter()
+    reference = one_at_a_time_md(calc, md_pool, stage, workdir)
+    ref = time.perf_counter() - started
+    print(f"one at a time (ASE):                {n / ref:8.3f} structures/s  {n * steps / ref:7.2f} steps/s")
+    for size in [s for s in sizes if s <= n]:
+        started = time.perf_counter()
+        lockstep = batched_md(BatchedEngine(adapter, max_batch=size), md_pool, stage, size, workdir)
+        took = time.perf_counter() - started
+        drift = max(np.abs(a.positions - b.positions).max() for a, b in zip(reference, lockstep, strict=True))
+        print(f"lockstep, batch {size:3d}:            {n / took:8.3f} structures/s  {n * steps / took:7.2f} steps/s"
+              f"  {ref / took:5.2f}x  (max |Δx| vs one at a time {drift:.1e} Å)")  # fmt: skip
+
+
 def displaced_cells(name):
     from ase import Atoms
     from ase.io import read
@@ -120,6 +182,7 @@ def displaced_cells(name):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer structures, steps and batch sizes")
+    parser.add_argument("--md-only", action="store_true", help="only the MD section (no headline line)")
     parser.add_argument(
         "--large-atoms",
         type=int,
@@ -145,11 +208,15 @@ def main():
     sizes = [1, 4, 16] if args.quick else [1, 4, 16, 64]
     n_single = 16 if args.quick else 64
     n_relax, relax_steps = (4, 5) if args.quick else (16, 20)
+    n_md, md_steps = (4, 4) if args.quick else (16, 20)
     phonon_mof = "SAS_primitive" if args.quick else "calf"
 
     pool = structures(n_single)
     one_at_a_time_single_points(calc, pool[:2])  # warm-up of both paths
     BatchedEngine(adapter).evaluate(pool[:2])
+    if args.md_only:
+        md_sections(calc, adapter, pool[:n_md], md_steps, sizes)
+        return
     atoms_total = sum(len(a) for a in pool)
     print(f"\n== single points: {n_single} structures, {atoms_total} atoms")
     ref = timed(lambda: one_at_a_time_single_points(calc, pool))
@@ -182,6 +249,8 @@ def main():
         took = timed(lambda engine=engine, size=size: batched_relax(engine, relax_pool, relax_steps, size))
         print(f"lockstep, batch {size:3d}:            {n_relax / took:8.3f} structures/s  "
               f"{n_relax * relax_steps / took:7.2f} steps/s  {ref / took:5.2f}x")  # fmt: skip
+
+    md_sections(calc, adapter, pool[:n_md], md_steps, sizes)
 
     cells = displaced_cells(phonon_mof)
     print(f"\n== heat capacity force pass: {len(cells)} displaced cells of {phonon_mof} ({len(cells[0])} atoms)")

@@ -1,9 +1,10 @@
 #!/bin/bash
 # The GPU checks of issue 13, in one go, on a GPU node where the project is installed
 # (PYTHON defaults to .venv/bin/python): the device and package versions, bench/batching.py in full
-# (single points, lockstep relaxation, heat-capacity force pass, the main-set MOFs of <= 110 atoms,
-# one large structure; peak GPU memory per pack) and tests/test_gpu.py (CUDA vs CPU, batched vs the
-# calculator on the GPU). Output also goes to $OUT_DIR (default ./var/gpu_checks) for the record.
+# (single points, lockstep relaxation, lockstep MD, heat-capacity force pass, the main-set MOFs of
+# <= 110 atoms, one large structure; peak GPU memory per pack) and tests/test_gpu.py (CUDA vs CPU,
+# batched vs the calculator on the GPU, lockstep MD vs the calculator on the GPU). Output also goes
+# to $OUT_DIR (default ./var/gpu_checks) for the record.
 set -u
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}

@@ -76,9 +76,9 @@ def _engine_field():
         choices=ENGINES,
         default="batched",
         help_text="batched: many force calls per model pass where the model family allows it — inside "
-        "the task, and single points, optimizations, bulk moduli and heat capacities of several tasks "
-        "sharing passes (else the ASE path, recorded in the result); ase: the reference one-at-a-time "
-        "path, never grouped",
+        "the task, and single points, optimizations, bulk moduli, heat capacities and stability MD of "
+        "several tasks sharing passes (else the ASE path, recorded in the result); ase: the reference "
+        "one-at-a-time path, never grouped",
     )
 
 
@@ -139,6 +139,12 @@ class StabilityParams(TaskParams):
     pdamp_fs = serializers.FloatField(default=1000.0, min_value=1.0, max_value=1e6)
     pressure_bar = serializers.FloatField(default=1.0, min_value=-1e5, max_value=1e6)
     velocity_seed = serializers.IntegerField(default=0, min_value=0)
+    langevin_seed = serializers.IntegerField(
+        default=None,
+        allow_null=True,
+        min_value=0,
+        help_text="seed of the Langevin (NVT) noise; null = unseeded, as in the benchmark (not reproducible)",
+    )
     trajectory_interval = serializers.IntegerField(default=100, min_value=1, max_value=100_000)
     ramp_temperatures_k = serializers.ListField(
         child=serializers.FloatField(min_value=1.0, max_value=5000.0),
@@ -156,6 +162,7 @@ class StabilityParams(TaskParams):
         default=None, allow_null=True, min_value=0.0, max_value=20.0,
         help_text="optional: also require every metal's mean weighted CN to change by at most this",
     )  # fmt: skip
+    engine = _engine_field()
 
 
 class BulkModulusParams(TaskParams):

@@ -11,7 +11,7 @@ leases, states) is ``tasks_app.group_claim`` and ``tasks_app.group_run``.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tasks_app.executors import bulk_modulus, heat_capacity, optimization, single_point
+from tasks_app.executors import bulk_modulus, heat_capacity, optimization, single_point, stability
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,10 @@ def _heat_capacity_finish(atoms, calculator, params, report, *, item):
     return heat_capacity.run_from_pass(atoms, calculator, params, report, displaced=item)
 
 
+def _stability_finish(atoms, calculator, params, report, *, item):
+    return stability.run_from_staged(atoms, calculator, params, report, staged=item)
+
+
 GROUPED: dict[str, GroupedKind] = {
     # compute_stress is not shared: every pass computes the stress, a task that does not want it drops it.
     "single_point": GroupedKind(("d3", "engine"), _single_points, _single_point_finish, lambda item: 1),
@@ -69,5 +73,15 @@ GROUPED: dict[str, GroupedKind] = {
         heat_capacity.relax_together,
         _heat_capacity_finish,
         lambda item: item.share.meter.steps,
+    ),
+    # MD in lockstep (the kind that runs MD): every stage of the plan together — fixed-cell LBFGS
+    # through relax_many, Langevin NVT / MTK NPT through run_md_together —, so the plan's shape (stages,
+    # their steps, the opt rule) is shared; temperatures, seeds, time step and damping are each
+    # task's own (every structure has its own dynamics object).
+    "stability": GroupedKind(
+        ("d3", "engine", "variant", "opt_fmax", "opt_steps", "nvt_steps", "npt_steps", "ramp_temperatures_k"),
+        stability.run_together,
+        _stability_finish,
+        lambda item: item.evaluations,
     ),
 }

@@ -21,8 +21,13 @@ def sevennet():
 
 @pytest.fixture
 def tiny_mace_calc():
+    """A float64 tiny MACE. MACECalculator sets torch's process-wide default dtype to float64, which
+    breaks the (float32) SevenNet-0 fixture in a later test, so the default is put back afterwards."""
+    import torch
     from mace.calculators import MACECalculator
 
     from tests.mace_model import tiny_mace
 
-    return MACECalculator(models=tiny_mace(), device="cpu", default_dtype="float64")
+    dtype = torch.get_default_dtype()
+    yield MACECalculator(models=tiny_mace(), device="cpu", default_dtype="float64")
+    torch.set_default_dtype(dtype)

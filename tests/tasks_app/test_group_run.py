@@ -240,6 +240,72 @@ def test_an_optimization_cancelled_mid_relaxation_stops_alone(owner, structures,
         assert task.result["steps"] > 3 and task.result["provenance"]["batch_size"] == 3
 
 
+STABILITY = {"opt_steps": 3, "nvt_steps": 4, "npt_steps": 4, "trajectory_interval": 2, "langevin_seed": 3,
+             "coordination": False}  # fmt: skip
+
+
+def test_stability_md_runs_in_lockstep_with_the_numbers_of_one_at_a_time(owner, structures, tiny_mace, run_inline):
+    """Stability (opt → Langevin NVT → MTK NPT) of three tasks in one lockstep pass vs each alone
+    through the ASE calculator: same seeds, so the same trajectory, volumes and temperatures."""
+    stored = [structures(atoms, f"cu{i}") for i, atoms in enumerate(cells())]
+    batched = [submit(owner, s, tiny_mace, kind="stability", velocity_seed=i, **STABILITY)
+               for i, s in enumerate(stored)]  # fmt: skip
+    claim_and_run()
+    reference = [run_inline(submit(owner, s, tiny_mace, kind="stability", engine="ase", velocity_seed=i, **STABILITY))
+                 for i, s in enumerate(stored)]  # fmt: skip
+    for ours, theirs in zip(reload(batched), reload(reference), strict=True):
+        assert ours.status == S.COMPLETED and theirs.status == S.COMPLETED, (ours.error, theirs.error)
+        a, b = ours.result, theirs.result
+        assert [st["name"] for st in a["stages"]] == [st["name"] for st in b["stages"]] == ["opt", "nvt", "npt"]
+        for mine, ref in zip(a["stages"], b["stages"], strict=True):
+            assert mine["final_energy_ev"] == pytest.approx(ref["final_energy_ev"], rel=1e-10)
+            if "mean_temperature_k" in ref:
+                assert mine["mean_temperature_k"] == pytest.approx(ref["mean_temperature_k"], rel=1e-9)
+        assert a["volume_ratio_final"] == pytest.approx(b["volume_ratio_final"], rel=1e-10)
+        assert a["rmsd_final_to_initial_a"] == pytest.approx(b["rmsd_final_to_initial_a"], rel=1e-8, abs=1e-12)
+        ours_t = list(ours.metric_points.filter(data__stage="npt").values_list("data__temperature", flat=True))
+        theirs_t = list(theirs.metric_points.filter(data__stage="npt").values_list("data__temperature", flat=True))
+        assert len(ours_t) == 2 and ours_t == pytest.approx(theirs_t, rel=1e-9)
+        p = a["provenance"]
+        assert (p["engine"], p["batch_size"], p["step_unit"]) == ("batched", 3, "force evaluations")
+        assert p["steps"] == a["stages"][0]["steps"] + 1 + 4 + 4  # opt (first + one per step), nvt, npt
+        assert (
+            ours.artifacts.filter(name="trajectory.traj").exists() and ours.artifacts.filter(name="final.cif").exists()
+        )
+
+
+@pytest.mark.django_db(transaction=True)  # the group's lease thread must see the cancel commit
+def test_a_stability_task_cancelled_mid_md_stops_alone(owner, structures, tiny_mace, monkeypatch):
+    from tests.conftest import wait_for
+
+    tasks = [submit(owner, structures(atoms, f"cu{i}"), tiny_mace, kind="stability", **STABILITY)
+             for i, atoms in enumerate(cells())]  # fmt: skip
+    victim = tasks[1]
+    original = grouped.GROUPED["stability"]
+
+    def compute_with_a_cancel(engine, jobs, check):
+        report = jobs[1][2]
+        progress = report.progress
+
+        def cancel_in_nvt(step, total, **metrics):
+            if metrics.get("stage") == "nvt":
+                cancel_task(Task.objects.get(pk=victim.pk), by="test")
+                wait_for(lambda: report.holding.lost == "cancelled", timeout=10)
+            return progress(step, total, **metrics)
+
+        report.progress = cancel_in_nvt
+        return original.compute(engine, jobs, check)
+
+    monkeypatch.setitem(grouped.GROUPED, "stability", dataclasses.replace(original, compute=compute_with_a_cancel))
+    claim_and_run()
+    first, cancelled, last = reload(tasks)
+    assert cancelled.status == S.CANCELLED and cancelled.result in (None, {})
+    assert not cancelled.metric_points.filter(data__stage="npt").exists()
+    for task in (first, last):
+        assert task.status == S.COMPLETED, task.error
+        assert [st["name"] for st in task.result["stages"]] == ["opt", "nvt", "npt"]
+
+
 @pytest.mark.slow
 def test_sevennet_grouped_single_points_match_the_ase_calculator_on_main_set_mofs(owner, builtin_models, run_inline):
     from structures_app.services import store_path
