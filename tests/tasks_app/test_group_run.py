@@ -168,8 +168,9 @@ def test_the_group_stops_at_worker_claim_batch_and_at_the_memory_budget(owner, s
 def test_the_reference_engine_d3_other_kinds_and_batching_off_are_never_grouped(owner, structures, tiny_mace, emt,
                                                                                 settings):  # fmt: skip
     cu = structures(cells()[0], "cu")
-    for task in (submit(owner, cu, tiny_mace, engine="ase"), submit(owner, cu, tiny_mace, d3=True),
-                 submit(owner, cu, emt), submit(owner, cu, tiny_mace, kind="stability")):  # fmt: skip
+    tasks = [submit(owner, cu, tiny_mace, engine="ase"), submit(owner, cu, tiny_mace, d3=True), submit(owner, cu, emt)]
+    tasks.append(submit(owner, cu, tiny_mace, kind="interaction_energy", mode="complex", guest_indices=[0]))
+    for task in tasks:
         first = claim_next_task(None)
         assert first.pk == task.pk
         assert claim_group(first, None, "cpu") is None
