@@ -80,7 +80,11 @@ def si_low_symmetry():
 
 @pytest.mark.slow
 def test_sevennet_cv300_batched_within_half_a_percent(sevennet, tmp_path):
-    params = validate_params("heat_capacity", {"relax_fmax": 0.1, "relax_steps": 3, "mesh_length": 20})
+    # A 2x2x2 supercell: in the 2-atom cell itself the acoustic branches are ~0 at every q-point, so
+    # float32 round-off decides their sign and phonopy drops a third of the modes or not (Cv 0.32
+    # vs 0.62 J/K/g seen for the same forces to 1e-6 eV/Å); in the supercell only Γ's are ~0.
+    params = validate_params("heat_capacity", {"relax_fmax": 0.1, "relax_steps": 3, "mesh_length": 20,
+                                               "supercell": [2, 2, 2]})  # fmt: skip
     ase_path, batched = both(heat_capacity.run, si_low_symmetry(), sevennet, params, tmp_path)
     assert batched["n_displacements"] == ase_path["n_displacements"] >= 6
     assert batched["engine"]["forward_passes"] >= 1 and ase_path["engine"]["engine"] == "ase"
