@@ -45,7 +45,7 @@ def key_of(task: Task) -> tuple | None:
 def claim_group(first: Task, node, device: str, loaded_model_ids=(), families=None) -> list[Task] | None:
     """``first`` plus the companions claimed for its pass; None when ``first`` runs alone on the
     reference path (not groupable, or ``WORKER_CLAIM_BATCH`` is 1)."""
-    limit = min(settings.WORKER_CLAIM_BATCH, max_structures())
+    limit = min(settings.WORKER_CLAIM_BATCH, max_structures(torch.device(device)))
     key = key_of(first)
     if key is None or limit <= 1:
         return None

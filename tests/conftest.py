@@ -15,6 +15,9 @@ from ase.io import write
 from rest_framework.test import APIClient
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Multi-structure packs on the CPU, as a GPU node packs them: the parity and grouping tests are
+# about real packs (production CPUs default to one structure a pass: models_app.batched.engine).
+os.environ.setdefault("BATCH_MAX_STRUCTURES", "256")
 
 
 def pytest_collection_modifyitems(config, items):

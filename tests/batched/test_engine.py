@@ -114,3 +114,13 @@ def test_a_pass_out_of_memory_is_split_and_the_smaller_size_kept(tiny_mace_calc)
     expected = real.evaluate(structures)
     assert [o.energy for o in outcomes] == pytest.approx([o.energy for o in expected], abs=1e-12)
     assert engine.max_batch <= 2
+
+
+def test_a_pass_packs_many_structures_on_a_gpu_and_one_on_a_cpu_unless_configured(monkeypatch):
+    from models_app.batched.engine import max_structures
+
+    monkeypatch.delenv("BATCH_MAX_STRUCTURES")
+    assert max_structures(torch.device("cpu")) == 1  # packing is slower than one at a time on a CPU
+    assert max_structures(torch.device("cuda")) == 256
+    monkeypatch.setenv("BATCH_MAX_STRUCTURES", "8")
+    assert max_structures(torch.device("cpu")) == 8
