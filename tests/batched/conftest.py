@@ -2,6 +2,7 @@
 takes 10–30 s to load on a busy 2-core machine)."""
 
 import pytest
+from ase.build import bulk
 from ase.io import read
 from django.conf import settings
 
@@ -10,6 +11,15 @@ MAIN_SET = settings.DATA_DIR / "mofsimbench" / "mof_benchmark" / "experiments" /
 
 def main_set(*names):
     return [read(MAIN_SET / f"{name}.cif") for name in names]
+
+
+def cells():
+    """Three small rattled Cu cells of two sizes (4, 4 and 8 atoms) for the tiny-MACE lockstep tests."""
+    out = [bulk("Cu", "fcc", a=a, cubic=True) for a in (3.55, 3.7)]
+    out.append(bulk("Cu", "fcc", a=3.6, cubic=True).repeat((2, 1, 1)))
+    for atoms in out:
+        atoms.rattle(0.05, seed=3)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from tasks_app.executors import md, stability
 from tasks_app.executors.base import check_energy
 from tasks_app.executors.md import MDRun, run_md, run_md_together
 from tasks_app.params import validate_params
-from tests.batched.conftest import main_set
+from tests.batched.conftest import cells, main_set
 
 # Database-independent: CI's PostgreSQL pass skips these (the embedded pass runs them; tests/conftest.py).
 pytestmark = pytest.mark.physics
@@ -26,14 +26,6 @@ NVT = {"name": "nvt", "ensemble": "nvt_langevin", "temperature_k": 300.0, "times
        "friction_per_fs": 0.01, "init_velocities": True, "velocity_seed": 1, "langevin_seed": 5}  # fmt: skip
 NPT = {"name": "npt", "ensemble": "npt_mtk", "temperature_k": 300.0, "timestep_fs": 1.0, "tdamp_fs": 100.0,
        "pdamp_fs": 1000.0, "pressure_bar": 1.0, "init_velocities": True, "velocity_seed": 2}  # fmt: skip
-
-
-def cells():
-    out = [bulk("Cu", "fcc", a=a, cubic=True) for a in (3.55, 3.7)]
-    out.append(bulk("Cu", "fcc", a=3.6, cubic=True).repeat((2, 1, 1)))
-    for atoms in out:
-        atoms.rattle(0.05, seed=3)
-    return out
 
 
 def alone(structures, calc, stage, tmp_path, interval=2):

@@ -2,25 +2,16 @@
 
 import numpy as np
 import pytest
-from ase.build import bulk
 from ase.filters import FrechetCellFilter
 from ase.optimize import BFGS, FIRE
 
 from models_app.batched import engine_for
 from models_app.batched.relax import relax_many
 from tasks_app.executors.base import check_energy
-from tests.batched.conftest import main_set
+from tests.batched.conftest import cells, main_set
 
 # Database-independent: CI's PostgreSQL pass skips these (the embedded pass runs them; tests/conftest.py).
 pytestmark = pytest.mark.physics
-
-
-def cells():
-    out = [bulk("Cu", "fcc", a=a, cubic=True) for a in (3.55, 3.7)]
-    out.append(bulk("Cu", "fcc", a=3.6, cubic=True).repeat((2, 1, 1)))
-    for atoms in out:
-        atoms.rattle(0.05, seed=3)
-    return out
 
 
 def one_at_a_time(atoms, calc, optimizer_cls, fmax, steps):
