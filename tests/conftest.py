@@ -162,6 +162,22 @@ def worker(broker, transactional_db):
         conn.close()
 
 
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, tmp_path_factory):
+    """One daphne process for the session, serving the production ASGI stack on the test database
+    (tests/live_server.py). Its log is in the session's tmp dir and quoted if it fails to start."""
+    from tests.live_server import daphne_server
+
+    with daphne_server(tmp_path_factory.mktemp("daphne") / "daphne.log") as url:
+        yield url
+
+
+@pytest.fixture
+def live_url(transactional_db, asgi_server):
+    """Base URL of the session's daphne; the test's rows are committed, so the server sees them."""
+    return asgi_server
+
+
 def wait_for(predicate, timeout=60.0, interval=0.05):
     """Poll ``predicate`` until truthy; return its value or fail with a clear message."""
     import time

@@ -1,8 +1,8 @@
 """Real browser, real ASGI server, real worker: the pages really update live.
 
-Daphne runs in a forked process (``daphne.testing.DaphneProcess``, as Channels'
-``ChannelsLiveServerTestCase`` does) pointed at the file-based test database, so the browser's
-websockets go through the production ASGI stack and the Redis channel layer. pytest-django's
+Daphne runs as its own process (``live_url``, tests/live_server.py) pointed at the test
+database, so the browser's websockets go through the production ASGI stack and the Redis channel
+layer. pytest-django's
 ``live_server`` is WSGI-only and cannot serve websockets. A Dramatiq worker is started in this
 process only *after* the page is open and its websocket is connected, so what the browser shows
 at the end can only have arrived live. Screenshots go to /tmp for a human to look at.
@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 from contextlib import contextmanager
-from functools import partial
 
 import pytest
 
@@ -39,30 +38,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(_missing() is not None, reason=_missing() or ""),
 ]
-
-
-@pytest.fixture
-def live_url(transactional_db):
-    """Daphne serving mofsim_site.asgi (+ static files) on a free port of 127.0.0.1."""
-    from channels.testing.live import make_application, set_database_connection
-    from daphne.testing import DaphneProcess
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.db import connections
-
-    for conn in connections.all():
-        conn.close()  # never share a database handle with the forked server
-    server = DaphneProcess(
-        "127.0.0.1",
-        partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-        setup=set_database_connection,
-    )
-    server.start()
-    if not server.ready.wait(timeout=20):
-        server.terminate()
-        pytest.fail("daphne did not start within 20 s")
-    yield f"http://127.0.0.1:{server.port.value}"
-    server.terminate()
-    server.join(timeout=10)
 
 
 @pytest.fixture

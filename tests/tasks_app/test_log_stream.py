@@ -4,7 +4,6 @@ newer lines, and the stream ends with the status event."""
 
 import json
 import time
-from functools import partial
 
 import pytest
 import requests
@@ -22,25 +21,6 @@ def chatty(atoms, calculator, params, report):
         report.log(f"chatty line {i}")
         time.sleep(0.3)
     return {"lines": LINES}
-
-
-@pytest.fixture
-def asgi_url(transactional_db):
-    """Daphne serving mofsim_site.asgi on a free port (as tests/test_browser.py's live_url)."""
-    from channels.testing.live import make_application, set_database_connection
-    from daphne.testing import DaphneProcess
-    from django.db import connections
-
-    for conn in connections.all():
-        conn.close()  # never share a database handle with the forked server
-    server = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=None), setup=set_database_connection)
-    server.start()
-    if not server.ready.wait(timeout=20):
-        server.terminate()
-        pytest.fail("daphne did not start within 20 s")
-    yield f"http://127.0.0.1:{server.port.value}"
-    server.terminate()
-    server.join(timeout=10)
 
 
 def login(url, username, password) -> dict:
@@ -67,12 +47,12 @@ def read_events(response, on_event=None):
 
 
 def test_it_streams_a_running_task_live_and_resumes_with_last_event_id(
-    asgi_url, owner, outsider, worker, temp_kind, settings
+    live_url, owner, outsider, worker, temp_kind, settings
 ):
     kind = temp_kind("tmp_chatty", chatty)
-    headers = login(asgi_url, "owner", "owner-pass-123")
-    task_id = str(enqueue_task(owner=owner, kind=kind, params={}).pk)  # daphne forked before the kind existed
-    stream_url = f"{asgi_url}/api/v1/tasks/{task_id}/logs/stream"
+    headers = login(live_url, "owner", "owner-pass-123")
+    task_id = str(enqueue_task(owner=owner, kind=kind, params={}).pk)
+    stream_url = f"{live_url}/api/v1/tasks/{task_id}/logs/stream"
 
     status_when_seen = {}
 
@@ -108,7 +88,7 @@ def test_it_streams_a_running_task_live_and_resumes_with_last_event_id(
 
     # Same auth and visibility as the rest of the API, errors in the API's shape.
     assert requests.get(stream_url, timeout=10).status_code == 401
-    other = requests.get(stream_url, headers=login(asgi_url, "outsider", "outsider-pass-123"), timeout=10)
+    other = requests.get(stream_url, headers=login(live_url, "outsider", "outsider-pass-123"), timeout=10)
     assert other.status_code == 404 and other.json()["code"] == "not_found" and other.json()["request_id"]
     bad = requests.get(stream_url, headers={**headers, "Last-Event-ID": "x"}, timeout=10)
     assert bad.status_code == 400 and "Last-Event-ID" in bad.json()["details"]
