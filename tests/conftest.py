@@ -21,14 +21,16 @@ os.environ.setdefault("BATCH_MAX_STRUCTURES", "256")
 
 
 def pytest_collection_modifyitems(config, items):
-    """``physics`` tests (engines, executors, physics checks) touch no database: the PostgreSQL
-    pass skips them (the embedded pass runs them), which keeps CI's two passes within its time
-    budget. The mark goes on whole modules whose tests request no database fixture."""
+    """``db_independent`` tests (engines, executors, physics, the model sandbox, model loading,
+    the embedded entrypoint) touch neither the database nor a Redis server, so they give the same
+    answer on both backends: the PostgreSQL pass skips them (the embedded pass runs them), which
+    keeps CI's two passes within its time budget. The mark goes on whole modules or tests that
+    request no database or broker fixture."""
     if not os.environ.get("DATABASE_URL"):
         return
     skip = pytest.mark.skip(reason="database-independent check: the embedded (SQLite) pass runs it")
     for item in items:
-        if "physics" in item.keywords:
+        if "db_independent" in item.keywords:
             item.add_marker(skip)
 
 

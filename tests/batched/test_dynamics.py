@@ -20,7 +20,7 @@ from tasks_app.params import validate_params
 from tests.batched.conftest import cells, main_set
 
 # Database-independent: CI's PostgreSQL pass skips these (the embedded pass runs them; tests/conftest.py).
-pytestmark = pytest.mark.physics
+pytestmark = pytest.mark.db_independent
 
 NVT = {"name": "nvt", "ensemble": "nvt_langevin", "temperature_k": 300.0, "timestep_fs": 1.0,
        "friction_per_fs": 0.01, "init_velocities": True, "velocity_seed": 1, "langevin_seed": 5}  # fmt: skip

@@ -11,7 +11,7 @@ from models_app.batched.engine import BatchedEngine, pack
 from tests.batched.conftest import main_set
 
 # Database-independent: CI's PostgreSQL pass skips these (the embedded pass runs them; tests/conftest.py).
-pytestmark = pytest.mark.physics
+pytestmark = pytest.mark.db_independent
 
 
 def reference(atoms, calc):

@@ -9,7 +9,7 @@ from tasks_app.executors import bulk_modulus, heat_capacity
 from tasks_app.params import validate_params
 
 # Database-independent: CI's PostgreSQL pass skips these (the embedded pass runs them; tests/conftest.py).
-pytestmark = pytest.mark.physics
+pytestmark = pytest.mark.db_independent
 
 
 def cu_low_symmetry():

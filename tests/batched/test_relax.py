@@ -11,7 +11,7 @@ from tasks_app.executors.base import check_energy
 from tests.batched.conftest import cells, main_set
 
 # Database-independent: CI's PostgreSQL pass skips these (the embedded pass runs them; tests/conftest.py).
-pytestmark = pytest.mark.physics
+pytestmark = pytest.mark.db_independent
 
 
 def one_at_a_time(atoms, calc, optimizer_cls, fmax, steps):

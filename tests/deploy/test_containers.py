@@ -88,6 +88,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.db_independent
 @pytest.mark.slow
 def test_the_entrypoint_migrates_checks_and_serves_on_the_embedded_default(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "BROKER_URL", "SECRET_KEY"}}

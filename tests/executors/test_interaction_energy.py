@@ -11,7 +11,7 @@ from tasks_app.executors import interaction_energy
 from tasks_app.params import validate_params
 
 # Database-independent: CI's PostgreSQL pass skips these (the embedded pass runs them; tests/conftest.py).
-pytestmark = pytest.mark.physics
+pytestmark = pytest.mark.db_independent
 
 
 def slab():

@@ -12,7 +12,7 @@ from tasks_app.params import validate_params
 from tests.executors.helpers import cu
 
 # Database-independent: CI's PostgreSQL pass skips these (the embedded pass runs them; tests/conftest.py).
-pytestmark = pytest.mark.physics
+pytestmark = pytest.mark.db_independent
 
 MD = {"timestep_fs": 2.0, "tdamp_fs": 100.0, "pdamp_fs": 1000.0, "pressure_bar": 1.0}
 

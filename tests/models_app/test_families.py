@@ -104,6 +104,7 @@ def test_it_refuses_shipped_weights_whose_checksum_is_not_pinned():
         build_calculator(spec, "cpu")
 
 
+@pytest.mark.db_independent
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["sevennet-0", "sevennet-0-22may2024", "sevennet-l3i5"])
 def test_every_sevennet_checkpoint_in_the_wheel_loads(name):
@@ -112,6 +113,7 @@ def test_every_sevennet_checkpoint_in_the_wheel_loads(name):
     assert -17.0 < energy < -16.0 and abs(forces).max() < 1e-3 and stress.shape == (6,)
 
 
+@pytest.mark.db_independent
 def test_chgnet_loads_from_its_wheel_and_gives_energy_forces_stress():
     pytest.importorskip("chgnet")
     energy, forces, stress = efs(build_calculator(builtin_spec("chgnet-0-3-0"), "cpu"), molecule("CO2", vacuum=5.0))

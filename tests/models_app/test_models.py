@@ -35,6 +35,7 @@ def test_unknown_family_and_missing_mace_file_fail_clearly():
         build_calculator({"family": "mace"}, "cpu")
 
 
+@pytest.mark.db_independent
 @pytest.mark.slow
 def test_sevennet_0_loads_offline_and_gives_energy_forces_stress():
     atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
@@ -44,6 +45,7 @@ def test_sevennet_0_loads_offline_and_gives_energy_forces_stress():
     assert atoms.get_forces().shape == (4, 3) and atoms.get_stress().shape == (6,)
 
 
+@pytest.mark.db_independent
 def test_a_converted_mace_model_file_loads_and_computes(tmp_path):
     path = write_converted_mace(tmp_path / "tiny.safetensors")
     atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
@@ -51,6 +53,7 @@ def test_a_converted_mace_model_file_loads_and_computes(tmp_path):
     assert atoms.get_forces().shape == (4, 3)
 
 
+@pytest.mark.db_independent
 def test_a_float64_mace_model_leaves_the_process_default_dtype_alone(tmp_path):
     """A worker's cache holds several models: a float64 MACE must not turn SevenNet's float32 inputs
     into a dtype mismatch (MACECalculator sets torch's default dtype when built)."""
