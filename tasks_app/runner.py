@@ -33,7 +33,8 @@ from models_app.hub_weights import ensure_hub_weights
 from models_app.loaders import D3_CUTOFF_A, package_versions
 from mofsim_site import executors
 from mofsim_site.executors import ExecutorError, Reporter, TaskCancelled
-from tasks_app import events
+from mofsim_site.push import one_answer
+from tasks_app import events, structure_cache
 from tasks_app.archive import archive_files, artifact_rows, record
 from tasks_app.choices import TaskStatus
 from tasks_app.inputs import ensure_local_model, ensure_local_structure
@@ -279,7 +280,8 @@ def load_structure(task: Task):
     structure = task.structure
     assert structure is not None, "the kind needs a structure; the submit API required one"
     local = ensure_local_structure(structure)  # None: this machine holds the server's files
-    return structure.read_atoms() if local is None else read(local, format="extxyz")
+    path, file_format = structure.atoms_file() if local is None else (local, "extxyz")
+    return structure_cache.read(path, lambda: read(path, format=file_format))  # parsed once per process
 
 
 def execute_task(task: Task, device: str | None = None) -> Task:
@@ -414,10 +416,11 @@ def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, st
 
     lines, rows = rebuilt()
     artifacts = artifact_rows(task.pk, lease.attempt, stored)
-    if target is not None and finish(task, target, lease=lease, lines=lines, points=rows, artifacts=artifacts,
-                                     level=level, **progress, **fields):  # fmt: skip
-        _push_points(task, points)
-        return True
+    with one_answer():  # the status and progress pushes (run at commit: here, in autocommit) ask once
+        if target is not None and finish(task, target, lease=lease, lines=lines, points=rows, artifacts=artifacts,
+                                         level=level, **progress, **fields):  # fmt: skip
+            _push_points(task, points)
+            return True
     lines, rows = rebuilt()  # not written: the reference path below (which also says why)
     with transaction.atomic():
         if target is not None:
