@@ -406,7 +406,16 @@ def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, st
                   pending: Pending) -> bool:  # fmt: skip
     """One fenced write of the final state with the reporter's pending lines, points and progress,
     and the artifact rows: one statement where the database allows (``state.finish``), else one
-    transaction. Safe to retry: the rows are rebuilt on every try."""
+    transaction. Safe to retry: the rows are rebuilt on every try.
+
+    Its pushes (log lines, status, progress: all for the task page's group, all run at the
+    commit, which is inside this call) ask once whether a page is open (``one_answer``)."""
+    with one_answer():
+        return _record_final_once(task, lease, target, fields, stored, reporter, pending)
+
+
+def _record_final_once(task: Task, lease: Lease, target: str | None, fields: dict, stored: list,
+                       reporter: TaskReporter, pending: Pending) -> bool:  # fmt: skip
     held, points, progress = pending
     level = "INFO" if target == S.COMPLETED else "ERROR"
 
@@ -416,11 +425,10 @@ def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, st
 
     lines, rows = rebuilt()
     artifacts = artifact_rows(task.pk, lease.attempt, stored)
-    with one_answer():  # the status and progress pushes (run at commit: here, in autocommit) ask once
-        if target is not None and finish(task, target, lease=lease, lines=lines, points=rows, artifacts=artifacts,
-                                         level=level, **progress, **fields):  # fmt: skip
-            _push_points(task, points)
-            return True
+    if target is not None and finish(task, target, lease=lease, lines=lines, points=rows, artifacts=artifacts,
+                                     level=level, **progress, **fields):  # fmt: skip
+        _push_points(task, points)
+        return True
     lines, rows = rebuilt()  # not written: the reference path below (which also says why)
     with transaction.atomic():
         if target is not None:
