@@ -5,10 +5,13 @@ other through the worker's actor function (``run_next_task.fn``) in this process
 so this is the platform's own cost per task — with a timer around each phase: the claim
 (ranking included), the executor run, the final write, the on-commit pushes, the platform's
 files. Then the database's two prices on the same connection: a round trip (``SELECT 1``) and
-a commit (an autocommitted one-row INSERT into a scratch table: the WAL flush).
+a commit (an autocommitted one-row INSERT into a scratch table: the WAL flush). The process's
+CPU time per task is printed too (steadier than wall time on a shared machine). ``--profile N``
+runs the loop under cProfile instead and prints the top N functions by own and by cumulative
+time (``--profile-dump PATH`` also saves the stats for ``pstats``).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mofsim_bench REDIS_URL=redis://127.0.0.1:6379/6 \\
-        .venv/bin/python bench/task_phases.py [--tasks 200]
+        .venv/bin/python bench/task_phases.py [--tasks 200] [--profile 60]
 
 Its own database: it is migrated and filled with bench rows (``bench/throughput.py``'s setup).
 """
@@ -23,8 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--tasks", type=int, default=200)
-parser.add_argument("--profile", type=int, default=0, metavar="N",
-                    help="instead of the phase timers: cProfile the loop, print the top N functions by own time")
+parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the loop instead, print the top N")
 parser.add_argument("--profile-dump", metavar="PATH", help="with --profile: also save the stats (pstats) to PATH")
 ARGS = parser.parse_args()
 sys.argv = [sys.argv[0]]  # bench.throughput parses its own arguments at import

@@ -19,8 +19,9 @@ import time
 import traceback as tb
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from ase import Atoms
 from ase.io import read
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -281,7 +282,8 @@ def load_structure(task: Task):
     assert structure is not None, "the kind needs a structure; the submit API required one"
     local = ensure_local_structure(structure)  # None: this machine holds the server's files
     path, file_format = structure.atoms_file() if local is None else (local, "extxyz")
-    return structure_cache.read(path, lambda: read(path, format=file_format))  # parsed once per process
+    # parsed once per process; ``read`` without an index gives the one (last) image
+    return structure_cache.read(path, lambda: cast(Atoms, read(path, format=file_format)))
 
 
 def execute_task(task: Task, device: str | None = None) -> Task:
