@@ -5,10 +5,13 @@ other through the worker's actor function (``run_next_task.fn``) in this process
 so this is the platform's own cost per task — with a timer around each phase: the claim
 (ranking included), the executor run, the final write, the on-commit pushes, the platform's
 files. Then the database's two prices on the same connection: a round trip (``SELECT 1``) and
-a commit (an autocommitted one-row INSERT into a scratch table: the WAL flush).
+a commit (an autocommitted one-row INSERT into a scratch table: the WAL flush). The process's
+CPU time per task is printed too (steadier than wall time on a shared machine). ``--profile N``
+runs the loop under cProfile instead and prints the top N functions by own and by cumulative
+time (``--profile-dump PATH`` also saves the stats for ``pstats``).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mofsim_bench REDIS_URL=redis://127.0.0.1:6379/6 \\
-        .venv/bin/python bench/task_phases.py [--tasks 200]
+        .venv/bin/python bench/task_phases.py [--tasks 200] [--profile 60]
 
 Its own database: it is migrated and filled with bench rows (``bench/throughput.py``'s setup).
 """
@@ -23,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--tasks", type=int, default=200)
+parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the loop instead, print the top N")
+parser.add_argument("--profile-dump", metavar="PATH", help="with --profile: also save the stats (pstats) to PATH")
 ARGS = parser.parse_args()
 sys.argv = [sys.argv[0]]  # bench.throughput parses its own arguments at import
 sys.path.insert(0, str(ROOT))
@@ -82,6 +87,26 @@ def database_prices(n: int = 100) -> tuple[float, float]:
     return round_trip, commit
 
 
+def profile(n: int, run_next_task) -> None:
+    """cProfile over the n tasks (CPU time per task too: the machine is shared, wall time is noisy)."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    cpu, started = time.process_time(), time.perf_counter()
+    profiler.enable()
+    for _ in range(n):
+        run_next_task.fn("bench")
+    profiler.disable()
+    cpu, wall = (time.process_time() - cpu) / n * 1000, (time.perf_counter() - started) / n * 1000
+    print(f"{n} tasks; per task {wall:.2f} ms wall, {cpu:.2f} ms CPU of this process; load {os.getloadavg()[0]:.1f}")
+    if ARGS.profile_dump:
+        profiler.dump_stats(ARGS.profile_dump)
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(ARGS.profile)
+    stats.sort_stats("cumulative").print_stats(ARGS.profile)
+
+
 def main():
     import dramatiq
 
@@ -94,11 +119,14 @@ def main():
     dramatiq.get_broker().flush_all()  # run here, not by a worker
     run_next_task.fn("warm-up")  # first model load, first imports
     totals: dict[str, float] = defaultdict(float)
+    if ARGS.profile:
+        return profile(n, run_next_task)
     instrument(totals)
-    started = time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     for _ in range(n):
         run_next_task.fn("bench")
     per_task = (time.perf_counter() - started) / n * 1000
+    cpu = (time.process_time() - cpu) / n * 1000
     from django.conf import settings
 
     db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
@@ -106,6 +134,7 @@ def main():
         f"database {db}; {n} near-no-op tasks through run_next_task.fn in this process; load {os.getloadavg()[0]:.1f}"
     )
     print(f"{'per task, all phases':<45}{per_task:>10.2f} ms")
+    print(f"{'  CPU time of this process per task':<45}{cpu:>10.2f} ms")
     for label in PHASES:
         print(f"{label:<45}{totals[label] / n * 1000:>10.2f} ms")
     if db == "postgresql":

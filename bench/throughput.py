@@ -235,6 +235,35 @@ def where_time_goes(ids) -> dict:
     }
 
 
+def tree_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) of process ``pid`` and its descendants so far — the Dramatiq
+    worker and the process it forks — from /proc (None where there is none). On a shared machine
+    this is steadier than wall time: it is what one task costs the worker, not what it waited."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / tick
+        children: list[int] = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                children += [int(c) for c in fh.read().split()]
+    except (OSError, ValueError, IndexError):
+        return None
+    for child in children:
+        total += tree_cpu_s(child) or 0.0
+    return total
+
+
+def cpu_per_item_ms(proc, run) -> tuple:
+    """``run()``'s result and the worker tree's CPU ms per item (``run`` returns (rate, n, ...))."""
+    before = tree_cpu_s(proc.pid)
+    result = run()
+    after = tree_cpu_s(proc.pid)
+    cpu = (after - before) * 1000 if before is not None and after is not None else None
+    return result, cpu
+
+
 def wait_for_worker(broker, user, structure, model, proc, timeout=300.0):
     """One raw message and one mofsim task through the new worker (imports, first model load)."""
     throughput_worker.noop.send(-1)
@@ -260,8 +289,9 @@ def main():
     proc = start_worker()
     try:
         wait_for_worker(broker, user, structure, model, proc)
-        raw = raw_rate(broker, ARGS.raw)
-        mofsim, how, medians = mofsim_rate(user, structure, model, ARGS.tasks)
+        raw, raw_cpu = cpu_per_item_ms(proc, lambda: raw_rate(broker, ARGS.raw))
+        (mofsim, how, medians), mofsim_cpu = cpu_per_item_ms(proc, lambda: mofsim_rate(user, structure, model,
+                                                                                       ARGS.tasks))  # fmt: skip
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -282,6 +312,9 @@ def main():
     print(f"{'mofsim near-no-op end to end, tasks/s':<50}{mofsim:>12.1f}  >= 50  ({ARGS.tasks} tasks; {how})")
     print(f"{'ratio mofsim / raw (stock Dramatiq)':<50}{mofsim / stock:>12.3f}  >= 0.6")
     print(f"{'ratio mofsim / raw (mofsim worker)':<50}{mofsim / raw:>12.3f}")
+    if raw_cpu is not None and mofsim_cpu is not None:
+        print(f"{'worker CPU ms per raw no-op (mofsim worker)':<50}{raw_cpu / ARGS.raw:>12.2f}")
+        print(f"{'worker CPU ms per mofsim task':<50}{mofsim_cpu / ARGS.tasks:>12.2f}")
     print(f"{'median ms: claim → RUNNING':<50}{medians['claim_to_running']:>12.1f}")
     print(f"{'median ms: RUNNING → COMPLETED':<50}{medians['running_to_final']:>12.1f}")
     print(f"{'median ms: COMPLETED → next claim':<50}{medians['final_to_next_claim']:>12.1f}")

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import os
 import threading
+from contextlib import contextmanager
 
 import redis
 from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
@@ -62,6 +63,25 @@ def push(messages: list[tuple[str, dict]]) -> None:
         logger.warning("websocket push to %s failed", ", ".join(g for g, _ in messages), exc_info=True)
 
 
+_answers = threading.local()
+
+
+@contextmanager
+def one_answer():
+    """Within the block ``listened`` asks about each group once (this thread): the pushes of one
+    committed change — a final state's status and progress, both for the task page's group — share
+    one Redis round trip (issue 12). Both are asked after the commit, so a page that joins later
+    rendered the committed row anyway; nothing it could have had is skipped."""
+    outer = getattr(_answers, "known", None)
+    if outer is None:
+        _answers.known = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _answers.known = None
+
+
 def listened(groups: list[str]) -> set[str]:
     """The ``groups`` that some consumer has joined: one ZCARD per group on channels_redis' keys.
 
@@ -70,6 +90,17 @@ def listened(groups: list[str]) -> set[str]:
     layer cannot tell (another backend or host form) or the check fails, so a push is never
     skipped for want of an answer. A consumer that died without leaving stays a member until the
     layer's group expiry: its group is still rendered for."""
+    known = getattr(_answers, "known", None)
+    if known is None:
+        return _ask(groups)
+    missing = [group for group in groups if group not in known]
+    if missing:
+        answered = _ask(missing)
+        known.update((group, group in answered) for group in missing)
+    return {group for group in groups if known[group]}
+
+
+def _ask(groups: list[str]) -> set[str]:
     if not groups:
         return set()
     _loop()

@@ -10,7 +10,10 @@
 | ``MOFSIM_MODEL_CACHE_SIZE`` | models a worker keeps loaded; the least recently used is unloaded past it (default 4) |
 
 Read at each call, not at import: the launcher starts each worker with its own values, and tests
-switch a process between roles. A remote node without its credentials fails with one error
+switch a process between roles. A call whose variables (and WORKDIR, and the working directory
+a relative cache path resolves against) are those of the previous call gets the previous answer:
+a worker asks several times per task, and resolving the cache path costs file-system calls
+(issue 12). A remote node without its credentials fails with one error
 (``WorkerConfigError``), wherever the credentials are first needed.
 """
 
@@ -54,8 +57,23 @@ class WorkerConfig:
         return self.node_name, self.node_token
 
 
+_VARIABLES = ("MOFSIM_NODE_NAME", "MOFSIM_NODE_TOKEN", "MOFSIM_SERVER_URL", "MOFSIM_NODE_CACHE_DIR", "MOFSIM_DEVICE",
+              "MOFSIM_FAMILIES", "MOFSIM_MODEL_CACHE_SIZE")  # fmt: skip
+_last: list = [(None, None)]  # (key, config) of the previous call, swapped as one tuple (threads)
+
+
 def worker_config() -> WorkerConfig:
     env = os.environ
+    key = (tuple(env.get(name) for name in _VARIABLES), str(settings.WORKDIR), os.getcwd())
+    last_key, last = _last[0]
+    if last_key == key:
+        return last
+    config = _read(env)
+    _last[0] = (key, config)
+    return config
+
+
+def _read(env) -> WorkerConfig:
     return WorkerConfig(
         node_name=env.get("MOFSIM_NODE_NAME", ""),
         node_token=env.get("MOFSIM_NODE_TOKEN", ""),

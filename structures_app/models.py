@@ -1,5 +1,7 @@
 """Atomic structures (uploaded or built-in) and named sets of them."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -61,14 +63,19 @@ class Structure(models.Model):
         workers skip re-parsing CIF symmetry for every task. Derived from the checksum."""
         return settings.WORKDIR / "processed" / f"{self.sha256}.extxyz"
 
+    def atoms_file(self) -> tuple[Path, str | None]:
+        """The file ``read_atoms`` parses and its ASE format: the processed copy when there is one."""
+        processed = self.processed_path
+        if processed.exists():
+            return processed, "extxyz"
+        return self.absolute_path, None if self.file_format == "cif" else self.file_format
+
     def read_atoms(self):
         """The structure as ``ase.Atoms``, from the processed copy when there is one."""
         from ase.io import read
 
-        processed = self.processed_path
-        if processed.exists():
-            return read(processed, format="extxyz")
-        return read(self.absolute_path, format=None if self.file_format == "cif" else self.file_format)
+        path, file_format = self.atoms_file()
+        return read(path, format=file_format)
 
 
 class StructureSet(models.Model):

@@ -109,7 +109,29 @@ def archive_files(task, lease, workdir: Path, hashes: dict[str, str] | None = No
             upload_artifact(config.server_url, task.pk, name, token, path, lease_token=str(lease.token))
         return []
     known = hashes or {}
+    if _is_final_place(task.pk, lease.attempt, Path(workdir)):
+        return [_in_place(task.pk, lease.attempt, path, known.get(path.name)) for path in files]
     return [put_file(task.pk, lease.attempt, path, sha256=known.get(path.name)) for path in files]
+
+
+def _is_final_place(task_id, attempt: int, workdir: Path) -> bool:
+    """Whether ``workdir`` is the attempt's artifact folder on local storage, named canonically
+    (no symlink or ``..`` in it), so each plain file in it is already where ``put_file`` would
+    put it: one ``resolve`` for the folder instead of two per file (issue 12)."""
+    if not local_storage():
+        return False
+    folder = settings.WORKDIR / attempt_key(task_id, attempt)
+    return workdir.resolve() == folder == Path(workdir)
+
+
+def _in_place(task_id, attempt: int, path: Path, sha256: str | None) -> StoredFile:
+    """What ``put_file`` returns for a file already in its final place (nothing to copy); a symlink
+    or a name ``safe_filename`` would change takes ``put_file`` itself (which refuses or copies)."""
+    name = path.name
+    if path.is_symlink() or safe_filename(name, "artifact") != name:
+        return put_file(task_id, attempt, path, sha256=sha256)
+    return StoredFile(name, f"{attempt_key(task_id, attempt)}/{name}", path.stat().st_size,
+                      sha256 or sha256_file(path))  # fmt: skip
 
 
 def artifact_response(task, name: str) -> FileResponse:

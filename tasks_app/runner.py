@@ -19,8 +19,9 @@ import time
 import traceback as tb
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from ase import Atoms
 from ase.io import read
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -33,7 +34,8 @@ from models_app.hub_weights import ensure_hub_weights
 from models_app.loaders import D3_CUTOFF_A, package_versions
 from mofsim_site import executors
 from mofsim_site.executors import ExecutorError, Reporter, TaskCancelled
-from tasks_app import events
+from mofsim_site.push import one_answer
+from tasks_app import events, structure_cache
 from tasks_app.archive import archive_files, artifact_rows, record
 from tasks_app.choices import TaskStatus
 from tasks_app.inputs import ensure_local_model, ensure_local_structure
@@ -279,7 +281,9 @@ def load_structure(task: Task):
     structure = task.structure
     assert structure is not None, "the kind needs a structure; the submit API required one"
     local = ensure_local_structure(structure)  # None: this machine holds the server's files
-    return structure.read_atoms() if local is None else read(local, format="extxyz")
+    path, file_format = structure.atoms_file() if local is None else (local, "extxyz")
+    # parsed once per process; ``read`` without an index gives the one (last) image
+    return structure_cache.read(path, lambda: cast(Atoms, read(path, format=file_format)))
 
 
 def execute_task(task: Task, device: str | None = None) -> Task:
@@ -404,7 +408,16 @@ def _record_final(task: Task, lease: Lease, target: str | None, fields: dict, st
                   pending: Pending) -> bool:  # fmt: skip
     """One fenced write of the final state with the reporter's pending lines, points and progress,
     and the artifact rows: one statement where the database allows (``state.finish``), else one
-    transaction. Safe to retry: the rows are rebuilt on every try."""
+    transaction. Safe to retry: the rows are rebuilt on every try.
+
+    Its pushes (log lines, status, progress: all for the task page's group, all run at the
+    commit, which is inside this call) ask once whether a page is open (``one_answer``)."""
+    with one_answer():
+        return _record_final_once(task, lease, target, fields, stored, reporter, pending)
+
+
+def _record_final_once(task: Task, lease: Lease, target: str | None, fields: dict, stored: list,
+                       reporter: TaskReporter, pending: Pending) -> bool:  # fmt: skip
     held, points, progress = pending
     level = "INFO" if target == S.COMPLETED else "ERROR"
 

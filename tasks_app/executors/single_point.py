@@ -57,7 +57,9 @@ def _result(atoms, energy: float, forces, stress, report) -> dict:
     if stress is not None:
         result["stress_ev_per_a3"] = stress.tolist()
         result["pressure_gpa"] = float(-stress[:3].mean() * 160.21766208)
-    write(report.workdir / "structure.extxyz", atoms)
+    # The format named, not guessed from the file name: guessing tried ~100 name patterns per task
+    # (issue 12); the bytes are the same (tests/executors/test_single_point_file.py).
+    write(report.workdir / "structure.extxyz", atoms, format="extxyz")
     report.progress(1, 1, energy=energy, fmax=result["max_force_ev_per_a"])
     report.log(f"E = {energy:.6f} eV, max |F| = {result['max_force_ev_per_a']:.4f} eV/Å")
     return result
