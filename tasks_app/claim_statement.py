@@ -13,8 +13,11 @@ second, nearly all of it waiting for round trips. Here the same work is one data
 ``ranked``   the window in claim order (priority, fair share, model affinity, FIFO);
 ``pick``     its first row nobody else holds, locked with ``FOR UPDATE OF t SKIP LOCKED`` — a row
              another claimer committed meanwhile is re-checked against ``status = QUEUED`` and
-             skipped. The rows are fetched by the address the head read them at (``ctid``, a
-             TID scan; the lock follows a row that moved), not by 50 primary-key probes;
+             skipped. The window is walked in rank order, one row at a time (a LATERAL lock per
+             row under ``LIMIT 1``), each fetched by the address the head read it at (``ctid``, a
+             TID scan; the lock follows a row that moved): the walk stops at the first row it
+             locks, so a claim usually reads one row, not all 50 (``test_claim_concurrency``
+             checks that no other row is locked);
 ``claimed``  the conditional UPDATE QUEUED → ASSIGNED (→ RUNNING with ``start``), with the values
              ``state.implied_fields`` gives a claim (fresh fencing token, lease expiry, stamps) and
              ``attempts + 1``;
@@ -195,10 +198,12 @@ ranked AS MATERIALIZED (
     FROM head h LEFT JOIN held ON held."owner_id" = h."owner_id"
 ),
 pick AS (
-    SELECT t."id" FROM {q(task)} t
-    WHERE t."ctid" = ANY(ARRAY(SELECT "ctid" FROM ranked)) AND t."status" = {queued}
-    ORDER BY array_position(ARRAY(SELECT "id" FROM ranked ORDER BY rank), t."id")
-    LIMIT 1 FOR UPDATE OF t SKIP LOCKED
+    SELECT t."id" FROM (SELECT "ctid", rank FROM ranked ORDER BY rank) r
+    CROSS JOIN LATERAL (
+        SELECT t."id" FROM {q(task)} t WHERE t."ctid" = r."ctid" AND t."status" = {queued}
+        FOR UPDATE OF t SKIP LOCKED
+    ) t
+    ORDER BY r.rank LIMIT 1
 ),
 claimed AS (
     UPDATE {q(task)} t SET {sets}, "attempts" = t."attempts" + 1
