@@ -40,12 +40,9 @@ class Task(models.Model):
     """A unit of GPU work. ``status`` is written only by ``tasks_app.state.transition``."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # No single-column index on owner or status: ``task_owner_recent_idx`` and the status-led
-    # indexes below serve those filters, and every index is one more write in each transition's
-    # UPDATE (a status change is never a HOT update; issue 12, docs/performance.md).
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks", db_index=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks")
     kind = models.CharField(max_length=40, db_index=True, help_text="executor registry key")
-    status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.PENDING)
+    status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.PENDING, db_index=True)
     priority = models.IntegerField(choices=Priority.choices, default=Priority.NORMAL)
     structure = models.ForeignKey(
         "structures_app.Structure", null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"

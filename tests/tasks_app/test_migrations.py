@@ -46,26 +46,3 @@ def test_a_claim_from_before_leases_gets_an_expired_lease(owner, back_to_latest)
     latest()
     assert expire_leases(timezone.now() + timedelta(seconds=1)) == 1
     assert CurrentTask.objects.get(pk=held.pk).status == "QUEUED"
-
-
-def task_indexes() -> dict[str, list[str]]:
-    with connection.cursor() as cursor:
-        found = connection.introspection.get_constraints(cursor, "tasks_app_task")
-    return {name: c["columns"] for name, c in found.items() if c["index"] and not c["primary_key"]}
-
-
-def test_the_single_column_owner_and_status_indexes_go_and_come_back(back_to_latest):
-    """0010 drops the indexes ``db_index`` made on owner and status (composites cover them) and
-    keeps every other one, the partial index of held rows on owner included; reversed, it
-    rebuilds them."""
-    now = task_indexes()
-    assert ["owner_id"] not in [columns for name, columns in now.items() if name != "task_held_owner_idx"]
-    assert ["status"] not in now.values()
-    assert {"task_held_owner_idx", "task_owner_recent_idx", "task_claim_idx", "task_status_recent_idx"} <= set(now)
-    migrate(("tasks_app", "0009_benchmarkrun_notes_tags"))
-    before = task_indexes()
-    gone = set(before) - set(now)
-    assert sorted(before[name] for name in gone if not name.endswith("_like")) == [["owner_id"], ["status"]]
-    assert set(now) <= set(before)
-    latest()
-    assert task_indexes() == now
