@@ -13,8 +13,11 @@ second, nearly all of it waiting for round trips. Here the same work is one data
 ``ranked``   the window in claim order (priority, fair share, model affinity, FIFO);
 ``pick``     its first row nobody else holds, locked with ``FOR UPDATE OF t SKIP LOCKED`` — a row
              another claimer committed meanwhile is re-checked against ``status = QUEUED`` and
-             skipped. The rows are fetched by the address the head read them at (``ctid``, a
-             TID scan; the lock follows a row that moved), not by 50 primary-key probes;
+             skipped. The window is walked in rank order, one row at a time (a LATERAL lock per
+             row under ``LIMIT 1``), each fetched by the address the head read it at (``ctid``, a
+             TID scan; the lock follows a row that moved): the walk stops at the first row it
+             locks, so a claim usually reads one row, not all 50 (``test_claim_concurrency``
+             checks that no other row is locked);
 ``claimed``  the conditional UPDATE QUEUED → ASSIGNED (→ RUNNING with ``start``), with the values
              ``state.implied_fields`` gives a claim (fresh fencing token, lease expiry, stamps) and
              ``attempts + 1``;
@@ -35,13 +38,14 @@ import functools
 import weakref
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, ForeignKey, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task, TaskAttempt, TaskCallback, TaskLogLine
+from tasks_app.row_loader import loader
 from tasks_app.state import HELD, emit_after_commit, implied_fields, keep, line_text
 
 S = TaskStatus
@@ -62,8 +66,9 @@ def compile_head(queued: QuerySet, limit: int | None = None) -> tuple[str, tuple
 def claim(head: tuple[str, tuple], node, loaded_model_ids: Iterable = (), start: str | None = None) -> Task | None:
     """Claim the best row of ``head`` (``compile_head``'s SQL and parameters) for ``node``; None
     when every row in it is taken or held by another claimer."""
+    conn = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: each ``connection.x`` is a proxy look-up
     now = timezone.now()
-    sets = _set_values(node, now, start)
+    sets = _set_values(conn, node, now, start)
     messages = [line_text(S.QUEUED, S.ASSIGNED, f"claimed by {node}" if node else "claimed")]
     if start is not None:
         messages.append(line_text(S.ASSIGNED, S.RUNNING, start))
@@ -74,13 +79,12 @@ def claim(head: tuple[str, tuple], node, loaded_model_ids: Iterable = (), start:
         now, "INFO", "platform", *(p for n, text in enumerate(messages) for p in (n, text)),
         node.pk if node else None, node.name if node else "", now, now if start is not None else None,
     ]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(_prepared(cursor, sql), params)
+    with conn.cursor() as cursor:
+        cursor.execute(_prepared(conn, cursor, sql), params)
         row = cursor.fetchone()
     if row is None:
         return None
-    task = _task_from(row, order)
-    line_ids, attempt_id = row[len(_fields(Task))], row[len(_fields(Task)) + 1]
+    task, line_ids, attempt_id = _task_from(conn, row, order)
     lines = [
         TaskLogLine(id=line_id, task_id=task.pk, created_at=now, level="INFO", source="platform", message=text)
         for line_id, text in zip(line_ids, messages, strict=True)
@@ -89,47 +93,60 @@ def claim(head: tuple[str, tuple], node, loaded_model_ids: Iterable = (), start:
         id=attempt_id, task_id=task.pk, number=task.attempts, node=task.node, node_name=node.name if node else "",
         claimed_at=now, started_at=now if start is not None else None,
     )  # fmt: skip
-    attempt._state.adding, attempt._state.db = False, connection.alias
+    attempt._state.adding, attempt._state.db = False, conn.alias
     if task.attempts == 1:  # the whole history is this attempt: the pushed fragment reads no rows
         keep(task, "attempt_history", [attempt])
     emit_after_commit(task, S.QUEUED, lines[0], lines[1] if start is not None else None)
     return task
 
 
-def _set_values(node, now, start: str | None) -> dict[str, object]:
+def _set_values(conn, node, now, start: str | None) -> dict[str, object]:
     """Column → value for the claim's UPDATE (``attempts`` is ``attempts + 1`` in the SQL)."""
     values = {"status": S.RUNNING if start is not None else S.ASSIGNED, "updated_at": now, "node": node}
-    values.update(implied_fields(Task(attempts=0), S.ASSIGNED, now))
+    values.update(implied_fields(_fresh(), S.ASSIGNED, now))
     if start is not None:
-        values.update(implied_fields(Task(attempts=0), S.RUNNING, now))
+        values.update(implied_fields(_fresh(), S.RUNNING, now))
     del values["attempts"]
-    prepared: dict[str, object] = {}
-    for name, value in values.items():
+    values["node"] = node.pk if node is not None else None
+    return {field.column: field.get_db_prep_save(values[name], conn) for name, field in _set_fields(tuple(values))}
+
+
+@functools.cache
+def _fresh() -> Task:
+    """The row ``implied_fields`` computes a claim from: it reads only ``attempts`` (the SQL adds
+    one to the real count) and never changes the row."""
+    return Task(attempts=0)
+
+
+@functools.lru_cache(maxsize=8)
+def _set_fields(names: tuple[str, ...]) -> tuple[tuple[str, Field], ...]:
+    """The Task fields the UPDATE sets, by name (looked up once per shape, not per claim)."""
+    fields = []
+    for name in names:
         field = Task._meta.get_field(name)
         assert isinstance(field, Field) and field.column
-        if name == "node":
-            value = value.pk if value is not None else None
-        prepared[field.column] = field.get_db_prep_save(value, connection)
-    return prepared
+        fields.append((name, field))
+    return tuple(fields)
 
 
-def _prepared(cursor, sql: str) -> str:
+def _prepared(conn, cursor, sql: str) -> str:
     """``EXECUTE`` of ``sql`` prepared once on this connection (``PREPARE`` the first time).
 
     Parsing and planning the CTE cost PostgreSQL more than running it (about 1 ms against 0.6 ms
     in the scale benchmark); a worker claims with the same few statement shapes all its life.
-    A prepared statement lives as long as its session, so the names are kept per driver
-    connection (a reconnect prepares again). Past ``MAX_PREPARED`` shapes on one connection (never
-    expected: a shape is a worker's kinds, families and start) the statement is sent as is."""
-    names = _prepared_names.setdefault(connection.connection, {})
-    name = names.get(sql)
-    if name is None:
+    A prepared statement lives as long as its session, so the names (and the ``EXECUTE`` text)
+    are kept per driver connection (a reconnect prepares again). Past ``MAX_PREPARED`` shapes on
+    one connection (never expected: a shape is a worker's kinds, families and start) the
+    statement is sent as is."""
+    names = _prepared_names.setdefault(conn.connection, {})
+    execute = names.get(sql)
+    if execute is None:
         if len(names) >= MAX_PREPARED:
             return sql
         name = f"mofsim_claim_{len(names)}"
         cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
-        names[sql] = name
-    return f"EXECUTE {name}({', '.join(['%s'] * sql.count('%s'))})"
+        execute = names[sql] = f"EXECUTE {name}({', '.join(['%s'] * sql.count('%s'))})"
+    return execute
 
 
 def _numbered(sql: str) -> str:
@@ -181,10 +198,12 @@ ranked AS MATERIALIZED (
     FROM head h LEFT JOIN held ON held."owner_id" = h."owner_id"
 ),
 pick AS (
-    SELECT t."id" FROM {q(task)} t
-    WHERE t."ctid" = ANY(ARRAY(SELECT "ctid" FROM ranked)) AND t."status" = {queued}
-    ORDER BY array_position(ARRAY(SELECT "id" FROM ranked ORDER BY rank), t."id")
-    LIMIT 1 FOR UPDATE OF t SKIP LOCKED
+    SELECT t."id" FROM (SELECT "ctid", rank FROM ranked ORDER BY rank) r
+    CROSS JOIN LATERAL (
+        SELECT t."id" FROM {q(task)} t WHERE t."ctid" = r."ctid" AND t."status" = {queued}
+        FOR UPDATE OF t SKIP LOCKED
+    ) t
+    ORDER BY r.rank LIMIT 1
 ),
 claimed AS (
     UPDATE {q(task)} t SET {sets}, "attempts" = t."attempts" + 1
@@ -225,32 +244,20 @@ def _columns(model: type[Model], alias: str) -> list[str]:
     return [f"{alias}.{connection.ops.quote_name(f.column)}" for f in _fields(model)]
 
 
-def _instance(model: type[Model], values) -> Model | None:
-    """A model instance from its raw columns, through the fields' own converters (JSON, …)."""
-    fields = _fields(model)
-    if values[fields.index(model._meta.pk)] is None:
-        return None  # a LEFT JOIN that found nothing
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        col = field.get_col(model._meta.db_table)
-        for convert in connection.ops.get_db_converters(col) + field.get_db_converters(connection):
-            value = convert(value, col, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
-
-
-def _task_from(row, order) -> Task:
-    """The claimed Task with its related rows cached, as ``transition``'s locking SELECT left it."""
-    n = len(_fields(Task))
-    task = _instance(Task, row[:n])
+def _task_from(conn, row, order) -> tuple[Task, list, int]:
+    """The claimed Task with its related rows cached, as ``transition``'s locking SELECT left it;
+    and the ids of the log lines and of the attempt row the statement inserted."""
+    load = loader(Task, conn)
+    task = load(row[: load.width])
     assert isinstance(task, Task)
-    offset = n + 2
+    line_ids, attempt_id = row[load.width], row[load.width + 1]
+    offset = load.width + 2
     for model, name in order:
-        width = len(_fields(model))
-        related = _instance(model, row[offset : offset + width])
-        offset += width
+        load = loader(model, conn)
+        related = load(row[offset : offset + load.width])
+        offset += load.width
         if name == "callback":
             Task.callback.related.set_cached_value(task, related)
         else:
             Task._meta.get_field(name).set_cached_value(task, related)  # type: ignore[union-attr]
-    return task
+    return task, line_ids, attempt_id

@@ -104,3 +104,32 @@ def test_eight_workers_claiming_and_starting_leave_one_attempt_and_two_lines_eac
     assert attempts.count() == len(ids) and not attempts.filter(started_at__isnull=True).exists()
     lines = TaskLogLine.objects.filter(task_id__in=ids, message__startswith="status ")
     assert lines.count() == 3 * len(ids)  # PENDING → QUEUED, QUEUED → ASSIGNED, ASSIGNED → RUNNING
+
+
+def test_a_claim_locks_only_the_row_it_takes(owner):
+    """The statement tries the window's rows one at a time in rank order and stops at the first
+    it can lock: while a claim's transaction is open, every other QUEUED row stays free for the
+    other claimers (a plan that locked the window before choosing would starve them), and the
+    next claimer skips the held row and takes the next one."""
+    from django.db import transaction
+
+    ids = [enqueue_task(owner=owner, kind="single_point", params={}, priority=Priority.HIGH).pk for _ in range(6)]
+    seen: dict = {}
+
+    def other_connection():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM tasks_app_task WHERE status = 'QUEUED' FOR UPDATE SKIP LOCKED")
+                seen["free"] = {row[0] for row in cursor.fetchall()}
+            seen["next"] = claim_next_task(None)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        first = claim_next_task(None)
+        assert first is not None and first.pk == ids[0]
+        thread = threading.Thread(target=other_connection)
+        thread.start()
+        thread.join(60)
+    assert seen["free"] == set(ids[1:])  # only the claimed row is locked
+    assert seen["next"] is not None and seen["next"].pk == ids[1]
