@@ -101,7 +101,7 @@ class Evaluated:
     prepared: Prepared | None
     outcomes: list
     meter: SpeedMeter
-    error: ExecutorError | None = None
+    error: Exception | None = None
 
 
 def prepare(atoms, params) -> Prepared:
@@ -175,13 +175,14 @@ def run(atoms, calculator, params, report) -> dict:
 def evaluate_together(engine, jobs, check) -> list[Evaluated]:
     """The three structures of every job (``(atoms, params, report)``) in one ``evaluate`` — 3N
     structures, packed as the engine decides; one ``Evaluated`` per job, in order. A job whose
-    structures cannot be built (guest not found) carries its error and adds nothing to the pass."""
+    structures cannot be built (e.g. its guest is not what ``guest`` names) carries its error, raised
+    by its own ``run_from_pass``, and adds nothing to the pass."""
     items, structures = [], []
     for atoms, params, report in jobs:
         meter = SpeedMeter(engine, None)
         try:
             prepared = prepare(atoms, params)
-        except ExecutorError as exc:
+        except Exception as exc:  # noqa: BLE001 - that task's failure (re-raised by its finish), not the pass's
             items.append(Evaluated(None, [], meter, exc))
             continue
         _start(prepared, report)
