@@ -72,6 +72,9 @@ def test_interaction_energies_of_several_tasks_share_one_pass_and_match_one_at_a
         p = a["provenance"]
         assert (p["engine"], p["batch_size"], p["batch_forward_passes"]) == ("batched", 3, 1)  # 9 structures, 1 pass
         assert p["steps"] == a["engine"]["force_evaluations"] == 3
+        n_complex, n_guest = len(a["forces_complex_ev_per_a"]), len(a["guest_indices"])
+        assert p["atom_steps"] == a["engine"]["atom_steps"] == 2 * n_complex  # complex + host + isolated guest
+        assert p["atom_steps"] == b["provenance"]["atom_steps"] and n_guest == 3  # as the calculator hook counts
         assert b["provenance"]["engine"] == "ase" and b["engine"]["engine"] == "ase"
         assert ours.progress_step == theirs.progress_step == 3
         assert ours.metric_points.count() == theirs.metric_points.count()
