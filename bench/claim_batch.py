@@ -1,20 +1,24 @@
 """Across-task batching through the platform: tasks/s, one at a time vs grouped, one run.
 
 N tasks of one kind (``--kind``: single points by default; bulk modulus and heat capacity with
-``--params`` to keep them short) (SevenNet-0, the smallest main-set MOFs, slightly rattled so each task has its
-own structure) are queued and drained by the worker actor's own function (``run_next_task``: claim,
+``--params`` to keep them short; interaction energy with ``--params`` placing its guest)
+(SevenNet-0, the smallest main-set MOFs, slightly rattled so each task has its own structure) are
+queued and drained by the worker actor's own function (``run_next_task``: claim,
 state transitions, leases, logs, artifacts, results — everything but the broker hop), first with
 ``WORKER_CLAIM_BATCH=1`` (each task claimed and computed alone through the ASE calculator, the
 path before issue 13), then with ``WORKER_CLAIM_BATCH=<batch>`` (compatible tasks claimed together
 and computed in one batched pass). Both modes alternate for ``--rounds``; the best of each is
 compared. It also prints the largest difference of the task's headline number between the two
-modes (parity): the energy, B0 or Cv(300 K). With ``WORKER_CLAIM_BATCH=1`` a bulk-modulus or
-heat-capacity task still batches inside itself (its points / displaced cells); the ratio is what
+modes (parity): the energy, B0, Cv(300 K) or E_int. With ``WORKER_CLAIM_BATCH=1`` a bulk-modulus or
+heat-capacity task still batches inside itself (its points / displaced cells), an interaction-energy
+task its complex, host and guest; the ratio is what
 sharing passes across tasks adds on top.
 
 Run:  .venv/bin/python bench/claim_batch.py --quick      (16 tasks, batch 16, about 2 minutes on 2 cores)
       .venv/bin/python bench/claim_batch.py --kind bulk_modulus --tasks 4 --batch 4 --rounds 1 \
           --params '{"relax_steps": 5, "npoints": 5, "point_steps": 5}'
+      BATCH_MAX_STRUCTURES=16 .venv/bin/python bench/claim_batch.py --kind interaction_energy --tasks 8 --batch 8 \
+          --rounds 1 --params '{"guest": "CO2", "guest_position": [1, 1, 1]}'
 (add DATABASE_URL / REDIS_URL to measure on PostgreSQL + Redis).
 """
 
@@ -62,7 +66,7 @@ def setup(n: int, model_name: str):
 
 
 HEADLINE = {"single_point": "energy_ev", "optimization": "final_energy_ev", "bulk_modulus": "b0_gpa",
-            "heat_capacity": "cv300_j_per_g_k"}  # fmt: skip
+            "heat_capacity": "cv300_j_per_g_k", "interaction_energy": "interaction_energy_ev"}  # fmt: skip
 
 
 def drain(user, stored, model, batch: int, kind: str, overrides: dict):

@@ -46,7 +46,7 @@ from tasks_app.runner import (
     artifacts_dir,
     load_structure,
 )
-from tasks_app.speed import FORCE_EVALUATIONS
+from tasks_app.speed import FORCE_EVALUATIONS, batched_counts
 from tasks_app.state import IllegalTransition, Lease, LeaseLost, transition
 
 logger = logging.getLogger(__name__)
@@ -188,12 +188,22 @@ def _record(member: Member, item, record: dict | None, device: str) -> Task:
     target, fields = _compute(task, member.reporter, device, run=run)
     if target == S.COMPLETED and record is not None and item is not None:
         n_atoms = task.structure.n_atoms if task.structure is not None else 0
-        _add_pass(fields["result"]["provenance"], record, GROUPED[task.kind].evaluations(item), n_atoms)
+        evaluations = GROUPED[task.kind].evaluations(item)
+        atom_steps = _atom_steps(fields["result"], evaluations, n_atoms)
+        _add_pass(fields["result"]["provenance"], record, evaluations, atom_steps)
     recorded = _finish(task, member.lease, member.reporter, target, fields)
     return task if recorded else _refresh(task)
 
 
-def _add_pass(provenance: dict, record: dict, evaluations: int, n_atoms: int) -> None:
+def _atom_steps(result: dict, evaluations: int, n_atoms: int) -> int:
+    """The member's atoms·evaluations: its engine record's count when it has one for these
+    evaluations (its structures need not be the task's own: an interaction energy's complex,
+    host and guest, a heat capacity's supercells), else every evaluation on the task's structure."""
+    engine_evaluations, engine_atom_steps = batched_counts(result)
+    return engine_atom_steps if engine_evaluations == evaluations and engine_atom_steps else evaluations * n_atoms
+
+
+def _add_pass(provenance: dict, record: dict, evaluations: int, atom_steps: int) -> None:
     """The pass's record, and the member's speed record (``tasks_app.speed``) counted from the
     pass's start: its force evaluations happened inside the shared pass, which neither the
     calculator hook nor the runner's clock (it timed only the member's own share after it) saw."""
@@ -205,7 +215,7 @@ def _add_pass(provenance: dict, record: dict, evaluations: int, n_atoms: int) ->
         run_time_s=run,
         steps=evaluations,
         step_unit=FORCE_EVALUATIONS,
-        atom_steps=evaluations * n_atoms,
+        atom_steps=atom_steps,
         steps_per_s=evaluations / run if run > 0 else None,
-        atom_steps_per_s=evaluations * n_atoms / run if run > 0 and n_atoms else None,
+        atom_steps_per_s=atom_steps / run if run > 0 and atom_steps else None,
     )

@@ -76,9 +76,9 @@ def _engine_field():
         choices=ENGINES,
         default="batched",
         help_text="batched: many force calls per model pass where the model family allows it — inside "
-        "the task, and single points, optimizations, bulk moduli, heat capacities and stability MD of "
-        "several tasks sharing passes (else the ASE path, recorded in the result); ase: the reference "
-        "one-at-a-time path, never grouped",
+        "the task, and single points, optimizations, bulk moduli, heat capacities, stability MD and "
+        "interaction energies of several tasks sharing passes (else the ASE path, recorded in the "
+        "result); ase: the reference one-at-a-time path, never grouped",
     )
 
 
@@ -209,6 +209,7 @@ class InteractionEnergyParams(TaskParams):
         child=serializers.IntegerField(min_value=0), required=False, allow_null=True, default=None, max_length=1000
     )
     reference = InteractionReference(required=False, allow_null=True, default=None)
+    engine = _engine_field()
 
     def validate(self, attrs):
         if attrs["mode"] == "place_guest":

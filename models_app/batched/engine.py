@@ -31,7 +31,8 @@ GPU_FREE_FRACTION = 0.5
 
 @dataclass
 class Outcome:
-    """One structure's result: energy (eV), forces (N×3, eV/Å), stress (Voigt, eV/Å³) — or an error."""
+    """One structure's result: energy (eV), forces (N×3, eV/Å), stress (Voigt, eV/Å³; None without
+    a 3D cell) — or an error."""
 
     energy: float | None = None
     forces: np.ndarray | None = None
@@ -174,7 +175,14 @@ class BatchedEngine:
             if not (np.isfinite(energy) and np.isfinite(f).all()):
                 outcomes[i] = Outcome(energy=energy, error=f"non-finite energy or forces (E = {energy})")
             else:
-                outcomes[i] = Outcome(energy=energy, forces=np.array(f), stress=np.array(stresses[k]))
+                outcomes[i] = Outcome(energy=energy, forces=np.array(f), stress=_stress(structures[i], stresses[k]))
+
+
+def _stress(atoms, stress) -> np.ndarray | None:
+    """The structure's stress, or None when it has no 3D cell (an isolated molecule): the models
+    divide its virial by a zero volume (SevenNet by machine epsilon: ~1e15 eV/Å³), a number no caller
+    may use."""
+    return np.array(stress) if atoms.cell.rank == 3 else None
 
 
 def engine_for(calculator, **kwargs) -> BatchedEngine | None:

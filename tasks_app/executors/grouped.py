@@ -11,7 +11,7 @@ leases, states) is ``tasks_app.group_claim`` and ``tasks_app.group_run``.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tasks_app.executors import bulk_modulus, heat_capacity, optimization, single_point, stability
+from tasks_app.executors import bulk_modulus, heat_capacity, interaction_energy, optimization, single_point, stability
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,10 @@ def _heat_capacity_finish(atoms, calculator, params, report, *, item):
 
 def _stability_finish(atoms, calculator, params, report, *, item):
     return stability.run_from_staged(atoms, calculator, params, report, staged=item)
+
+
+def _interaction_energy_finish(atoms, calculator, params, report, *, item):
+    return interaction_energy.run_from_pass(atoms, calculator, params, report, evaluated=item)
 
 
 GROUPED: dict[str, GroupedKind] = {
@@ -83,5 +87,13 @@ GROUPED: dict[str, GroupedKind] = {
         stability.run_together,
         _stability_finish,
         lambda item: item.evaluations,
+    ),
+    # Three pure energy calls per member (complex, host, isolated guest), all members' in one
+    # evaluate; guest, position, rotation, mode and reference only decide which structures a member adds.
+    "interaction_energy": GroupedKind(
+        ("d3", "engine"),
+        interaction_energy.evaluate_together,
+        _interaction_energy_finish,
+        lambda item: item.meter.steps,
     ),
 }

@@ -166,10 +166,13 @@ def test_the_group_stops_at_worker_claim_batch_and_at_the_memory_budget(owner, s
 
 
 def test_the_reference_engine_d3_other_kinds_and_batching_off_are_never_grouped(owner, structures, tiny_mace, emt,
-                                                                                settings):  # fmt: skip
+                                                                                settings, temp_kind):  # fmt: skip
+    from tasks_app.executors import single_point
+
     cu = structures(cells()[0], "cu")
     tasks = [submit(owner, cu, tiny_mace, engine="ase"), submit(owner, cu, tiny_mace, d3=True), submit(owner, cu, emt)]
-    tasks.append(submit(owner, cu, tiny_mace, kind="interaction_energy", mode="complex", guest_indices=[0]))
+    other = temp_kind("single_point_elsewhere", single_point.run, needs_structure=True, needs_model=True)
+    tasks.append(submit(owner, cu, tiny_mace, kind=other))  # engine "batched", but a kind without a grouped pass
     for task in tasks:
         first = claim_next_task(None)
         assert first.pk == task.pk
