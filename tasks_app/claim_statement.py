@@ -26,8 +26,9 @@ second, nearly all of it waiting for round trips. Here the same work is one data
 and the final SELECT returns the claimed row with its structure, model, node and callback, so the
 worker and the after-commit events read nothing more. Outside a transaction the statement is its
 own transaction: one round trip, no BEGIN/COMMIT, no savepoint. The statement is prepared once
-per connection, so PostgreSQL neither parses nor plans it again. Exactly-once is what it was: the
-row lock plus the conditional UPDATE; fencing is the token the UPDATE writes.
+per connection (``tasks_app.prepared``), so PostgreSQL neither parses nor plans it again.
+Exactly-once is what it was: the row lock plus the conditional UPDATE; fencing is the token the
+UPDATE writes.
 
 This is the claim transition of ``tasks_app.state`` in set form (DESIGN.md rule 2): the moves,
 stamps, lines, attempt row and events are the ones ``transition(task, ASSIGNED, start=...)``
@@ -35,7 +36,6 @@ makes (``tests/tasks_app/test_claim_statement.py`` compares them), and nothing e
 """
 
 import functools
-import weakref
 from collections.abc import Iterable
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -43,6 +43,7 @@ from django.db.models import Field, ForeignKey, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from tasks_app import prepared
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task, TaskAttempt, TaskCallback, TaskLogLine
 from tasks_app.row_loader import loader
@@ -51,8 +52,6 @@ from tasks_app.state import HELD, emit_after_commit, implied_fields, keep, line_
 S = TaskStatus
 HEAD_COLUMNS = ("id", "owner_id", "model_id", "priority", "queued_at")
 RELATED = ("structure", "model", "node")  # forward relations read with the row (as transition's SELECT)
-MAX_PREPARED = 16
-_prepared_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # driver connection → {sql: name}
 
 
 def compile_head(queued: QuerySet, limit: int | None = None) -> tuple[str, tuple]:
@@ -79,8 +78,8 @@ def claim(head: tuple[str, tuple], node, loaded_model_ids: Iterable = (), start:
         now, "INFO", "platform", *(p for n, text in enumerate(messages) for p in (n, text)),
         node.pk if node else None, node.name if node else "", now, now if start is not None else None,
     ]  # fmt: skip
-    with conn.cursor() as cursor:
-        cursor.execute(_prepared(conn, cursor, sql), params)
+    with prepared.cursor(conn) as cursor:
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -127,32 +126,6 @@ def _set_fields(names: tuple[str, ...]) -> tuple[tuple[str, Field], ...]:
         assert isinstance(field, Field) and field.column
         fields.append((name, field))
     return tuple(fields)
-
-
-def _prepared(conn, cursor, sql: str) -> str:
-    """``EXECUTE`` of ``sql`` prepared once on this connection (``PREPARE`` the first time).
-
-    Parsing and planning the CTE cost PostgreSQL more than running it (about 1 ms against 0.6 ms
-    in the scale benchmark); a worker claims with the same few statement shapes all its life.
-    A prepared statement lives as long as its session, so the names (and the ``EXECUTE`` text)
-    are kept per driver connection (a reconnect prepares again). Past ``MAX_PREPARED`` shapes on
-    one connection (never expected: a shape is a worker's kinds, families and start) the
-    statement is sent as is."""
-    names = _prepared_names.setdefault(conn.connection, {})
-    execute = names.get(sql)
-    if execute is None:
-        if len(names) >= MAX_PREPARED:
-            return sql
-        name = f"mofsim_claim_{len(names)}"
-        cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
-        execute = names[sql] = f"EXECUTE {name}({', '.join(['%s'] * sql.count('%s'))})"
-    return execute
-
-
-def _numbered(sql: str) -> str:
-    """``%s`` placeholders as ``$1, $2, …`` (PREPARE's)."""
-    parts = sql.split("%s")
-    return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
 
 
 @functools.lru_cache(maxsize=64)

@@ -77,8 +77,8 @@ def test_a_claim_that_starts_at_once_passes_through_assigned_in_one_write(owner,
         task_status_changed.disconnect(listener)
     assert claimed.pk == task.pk and claimed.status == S.RUNNING and claimed.attempts == 1
     assert claimed.assigned_at == claimed.started_at is not None and claimed.lease_token
-    # One fenced write for the claim and the start (on PostgreSQL the prepared claim statement).
-    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith(("UPDATE", "EXECUTE"))]
+    # One fenced write for the claim and the start (on PostgreSQL inside the claim statement).
+    writes = [q["sql"] for q in ctx.captured_queries if 'UPDATE "tasks_app_task"' in q["sql"]]
     assert len(writes) == 1, writes
     messages = list(claimed.log_lines.order_by("id").values_list("message", flat=True))
     assert messages[-2:] == ["status QUEUED → ASSIGNED: claimed", "status ASSIGNED → RUNNING: on cpu"]

@@ -1,0 +1,54 @@
+"""A cursor for the hot statements: bound and prepared by the server (PostgreSQL, issue 12).
+
+The claim and the final write are big data-modifying CTEs sent once each per task. Sent the way
+Django sends SQL (psycopg's client-side binding: every value quoted into the text), PostgreSQL
+parsed and planned them every time — planning the final write cost more than running it (~1.5
+ms against ~0.5 ms, ``EXPLAIN (ANALYZE, SUMMARY)``) — and the worker spent its own CPU quoting
+the result's JSON into the text. A worker sends the same few statement shapes all its life, so
+these go through psycopg's server-side binding with ``prepare=True``: parameters travel apart
+from the text, and psycopg prepares each shape once per connection (its own per-connection
+cache, ``prepared_max`` shapes; a reconnect prepares again).
+
+The cursor is wrapped as Django wraps its own, so ``connection.queries``, execute wrappers
+(statement budgets in the tests) and error translation see these statements like any other.
+Parameters the server cannot type from their place (an INSERT's select list, ``= ANY(…)`` of an
+empty list) must carry a cast in the SQL: a prepared statement has no literal to infer it from.
+"""
+
+import sys
+
+from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]  # psycopg 3 only
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
+# Django opens its connections with ``prepare_threshold=None``, which turns preparing off even
+# for ``prepare=True``; a threshold no statement reaches prepares exactly what asks for it (and
+# Django's own client-bound cursors never prepare).
+ONLY_WHEN_ASKED = sys.maxsize
+
+
+class _PreparedCursor(ServerBindingCursor):
+    def execute(self, query, params=None, *, prepare=True, binary=None):  # type: ignore[override]
+        return super().execute(query, params, prepare=prepare, binary=binary)
+
+
+class _LoggedCursor(CursorDebugWrapper):
+    """Django's debug wrapper logs ``last_executed_query``, which psycopg leaves empty for a
+    prepared statement; this logs the statement with its values composed in, as Django does for
+    server-side binding."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return CursorWrapper.execute(self, sql, params)
+
+
+def cursor(conn):
+    """A Django cursor on ``conn`` (the PostgreSQL connection wrapper) whose statements are
+    server-bound and prepared."""
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    conn.validate_thread_sharing()
+    if conn.connection.prepare_threshold is None:
+        conn.connection.prepare_threshold = ONLY_WHEN_ASKED
+    with conn.wrap_database_errors:
+        raw = _PreparedCursor(conn.connection)
+    return _LoggedCursor(raw, conn) if conn.queries_logged else conn.make_cursor(raw)
