@@ -7,7 +7,10 @@ finished. At each size it prints, from one run on this machine:
 
 - claim latency p50/p95 (ms), SQL statements per claim, and CPU per claim of the claimer process
   and of its PostgreSQL backend (/proc: what a starved CPU does not stretch), one claimer;
-- claims/s from 8 concurrent claimer processes, and whether any task was claimed twice;
+- claims/s from 8 concurrent claimer processes (with how many claims in how long: they stop when
+  the queue runs dry, which at 1,000 rows, ~100 QUEUED, takes a fraction of a second, so only
+  the larger sizes measure a sustained rate), the CPU per claim of the claimers, of their
+  backends and of the whole machine meanwhile, and whether any task was claimed twice;
 - the ranking queries (head of queue + fair-share count), ms;
 - admin task changelist and API task list (staff and one user): SQL ms and statement count.
 
@@ -31,6 +34,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -43,7 +47,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("WORKDIR", tempfile.mkdtemp(prefix="mofsim-scale-"))
+SCRATCH = None if "WORKDIR" in os.environ else tempfile.mkdtemp(prefix="mofsim-scale-")
+os.environ.setdefault("WORKDIR", SCRATCH or "")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mofsim_site.settings")
 os.environ.setdefault("REDIS_NAMESPACE", f"mofsim-scale-{os.getpid()}")
 os.environ.setdefault("SECRET_KEY", "bench-scale-not-secret")
@@ -322,16 +327,18 @@ def _claimer(seconds: float, ready, go, out) -> None:
 
     node = WorkerNode.objects.get(name=BENCH_NODE)
     warm = claim_next_task(node)
+    backend_cpu_s()  # looks its backend's pid up outside the window
     ready.wait()
     go.wait()
-    start = time.time()
+    start, cpu, server = time.time(), time.process_time(), backend_cpu_s()
     claimed = []
     while time.time() < start + seconds:
         task = claim_next_task(node)
         if task is None:
             break
         claimed.append(str(task.pk))
-    out.put((claimed, [str(warm.pk)] if warm else [], start, time.time()))
+    spent = (time.process_time() - cpu, backend_cpu_s() - server)
+    out.put((claimed, [str(warm.pk)] if warm else [], start, time.time(), spent))
 
 
 def measure_concurrent(seconds: float):
@@ -342,15 +349,31 @@ def measure_concurrent(seconds: float):
     for p in procs:
         p.start()
     ready.wait(timeout=600)
+    machine = machine_cpu_s()
     go.set()
     results = [out.get(timeout=seconds + 300) for _ in procs]
+    machine = machine_cpu_s() - machine
     for p in procs:
         p.join()
-    claimed = [task_id for ids, _, _, _ in results for task_id in ids]
-    every = claimed + [task_id for _, warm, _, _ in results for task_id in warm]
+    claimed = [task_id for ids, _, _, _, _ in results for task_id in ids]
+    every = claimed + [task_id for _, warm, _, _, _ in results for task_id in warm]
     elapsed = max(r[3] for r in results) - min(r[2] for r in results)
     requeue_bench_claims()
-    return {"per_s": len(claimed) / elapsed, "claims": len(claimed), "twice": len(every) - len(set(every))}
+    n = max(1, len(claimed))
+    client, server = (sum(r[4][i] for r in results) * 1000 / n for i in (0, 1))
+    return {
+        "per_s": len(claimed) / elapsed, "claims": len(claimed), "seconds": elapsed,
+        "twice": len(every) - len(set(every)),
+        "cpu": (client, server, machine * 1000 / n),
+    }  # fmt: skip
+
+
+def machine_cpu_s() -> float:
+    """CPU seconds the whole machine has been busy (user + nice + system + irq + softirq), from
+    /proc/stat: the claimers, their backends and everything else PostgreSQL runs meanwhile."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    busy = sum(int(fields[i]) for i in (0, 1, 2, 5, 6))
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def measure_ranking():
@@ -450,11 +473,17 @@ def main():
         connections.close_all()
         if not args.keep:
             recreate_database(args.url, drop_only=True)
+        if SCRATCH:  # this run's own WORKDIR: its embedded Redis (no REDIS_URL) and files go with it
+            from mofsim_site import embedded_redis
+
+            embedded_redis.stop(Path(SCRATCH))
+            shutil.rmtree(SCRATCH, ignore_errors=True)
 
 
 COLUMN_TITLES = [
     "rows", "load", "claim p50 / p95 ms", "claim SQL ms (stmts)", "claim [db] ms (pages)",
-    "claim CPU ms client / server", "claims/s (8 procs)", "claimed twice", "head ms [db]",
+    "claim CPU ms client / server", "claims/s (8 procs)", "8 procs: CPU ms a claim, clients / backends / machine",
+    "claimed twice", "head ms [db]",
     "fair-share ms [db]", "admin ms (stmts) [db]", "admin QUEUED", "API staff", "API user", "API QUEUED",
 ]  # fmt: skip
 
@@ -468,8 +497,9 @@ def print_table(rows) -> None:
         cells = [
             f"{r['size']:,}", f"{r['load']:.1f}", f"{c['p50']:.1f} / {c['p95']:.1f}",
             f"{c['sql']:.1f} ({c['stmts']:.0f})", f"{c['db']:.2f} ({c['pages']:.0f})",
-            f"{c['cpu_client']:.2f} / {c['cpu_server']:.2f}", f"{k['per_s']:.0f}",
-            str(k["twice"]),
+            f"{c['cpu_client']:.2f} / {c['cpu_server']:.2f}",
+            f"{k['per_s']:.0f} ({k['claims']} in {k.get('seconds', 0):.1f} s)",
+            " / ".join(f"{x:.2f}" for x in k["cpu"]) if "cpu" in k else "-", str(k["twice"]),
             f"{rank['head']:.2f} [{rank['head_db']:.2f}]",
             f"{rank['fair']:.2f} [{rank['fair_db']:.2f}]",
         ]  # fmt: skip
