@@ -20,15 +20,22 @@ import sys
 from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]  # psycopg 3 only
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
-# Django opens its connections with ``prepare_threshold=None``, which turns preparing off even
-# for ``prepare=True``; a threshold no statement reaches prepares exactly what asks for it (and
-# Django's own client-bound cursors never prepare).
+# Django opens its connections with ``prepare_threshold=None``, which turns psycopg's prepared
+# statements off even for ``prepare=True``. A threshold no statement reaches prepares exactly
+# what asks for it; it is set only while one of these statements runs, because with any
+# threshold psycopg also keeps an entry, holding the statement's text, for each of the last
+# 100 other statements on the connection (everything else the process sends, bulk INSERTs too).
 ONLY_WHEN_ASKED = sys.maxsize
 
 
 class _PreparedCursor(ServerBindingCursor):
     def execute(self, query, params=None, *, prepare=True, binary=None):  # type: ignore[override]
-        return super().execute(query, params, prepare=prepare, binary=binary)
+        driver = self.connection
+        driver.prepare_threshold = ONLY_WHEN_ASKED
+        try:
+            return super().execute(query, params, prepare=prepare, binary=binary)
+        finally:
+            driver.prepare_threshold = None
 
 
 class _LoggedCursor(CursorDebugWrapper):
@@ -47,8 +54,6 @@ def cursor(conn):
     conn.close_if_health_check_failed()
     conn.ensure_connection()
     conn.validate_thread_sharing()
-    if conn.connection.prepare_threshold is None:
-        conn.connection.prepare_threshold = ONLY_WHEN_ASKED
     with conn.wrap_database_errors:
         raw = _PreparedCursor(conn.connection)
     return _LoggedCursor(raw, conn) if conn.queries_logged else conn.make_cursor(raw)

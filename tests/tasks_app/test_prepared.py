@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tasks_app.choices import TaskStatus
+from tasks_app.models import Task
 from tasks_app.scheduler import claim_next_task
 from tasks_app.state import Lease, finish
 from tests.conftest import make_task
@@ -66,3 +67,12 @@ def test_the_query_log_shows_the_values(owner, cu_structure, emt):
     assert "status QUEUED → ASSIGNED" in logged[0]
     assert task.pk.hex in logged[1] and "COMPLETED" in logged[1]
     assert not any("%s" in sql for sql in logged)
+
+
+def test_other_statements_are_neither_prepared_nor_remembered(owner, cu_structure, emt):
+    run_one(owner, cu_structure, emt)
+    driver = connection.connection
+    assert driver.prepare_threshold is None  # Django's setting, back after each prepared statement
+    remembered = len(driver._prepared._counts)
+    list(Task.objects.filter(owner=owner).values_list("id", flat=True))
+    assert len(driver._prepared._counts) == remembered
