@@ -235,7 +235,10 @@ def server_timer():
     def wrapper(execute, sql, params, many, context):
         verb = sql.lstrip().split(None, 1)[0].upper()
         if connection.in_atomic_block and not many and verb in REPLAYED:
-            raw = context["cursor"].cursor  # the driver's cursor: no wrapper sees the replay
+            # A plain driver cursor on the same connection and transaction: no wrapper sees the
+            # replay, and the composed text is neither renumbered nor prepared (the claim's own
+            # cursor, ``tasks_app.prepared``, would prepare every replay's distinct text).
+            raw = connection.connection.cursor()
             raw.execute("SAVEPOINT bench_explain")
             raw.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + connection.ops.compose_sql(sql, params))
             plan = raw.fetchone()[0]
