@@ -11,6 +11,13 @@
    above plain Dramatiq's), then N mofsim near-no-op tasks submitted in batches, submit → all
    COMPLETED; tasks/s side by side and the ratios (target ≥ 0.6 of plain Dramatiq, and ≥ 50
    mofsim tasks/s).
+4. The payload apart from the platform: a plain Dramatiq actor doing the task's computation alone
+   (the same EMT single point on the same file, ``bench.throughput_worker.single_point``)
+   through the plain worker (tasks/s, and the mofsim rate's ratio to it: the platform's share
+   with the payload on both sides) and through the mofsim worker (its CPU per message), and the
+   payload's CPU alone in this process. The worker's CPU per mofsim task minus its CPU per such
+   message is what the platform costs a task; the stock no-op's time per message over (payload
+   + one mofsim-worker message) bounds the no-op ratio a platform of zero cost would reach.
 
 Run on PostgreSQL + Redis with a database of its own (it is migrated, and filled with bench rows):
 
@@ -177,20 +184,37 @@ def start_worker(stock: bool = False) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def stock_raw_rate(broker, n) -> float:
-    """The raw no-op through a plain Dramatiq worker (Dramatiq's own Redis consumer), same Redis."""
+def stock_raw_rates(broker, n, payload) -> tuple[float, float]:
+    """Through a plain Dramatiq worker (Dramatiq's own Redis consumer), same Redis: the raw no-op's
+    rate and the same-payload actor's (``payload``: its arguments)."""
     proc = start_worker(stock=True)
     try:
         throughput_worker.noop.send(-1)
+        throughput_worker.single_point.send(*payload)  # the first one loads ASE and reads the file
         deadline = time.monotonic() + 300
         while pending(broker, throughput_worker.RAW_QUEUE):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the stock worker did not start (exit {proc.poll()})")
             time.sleep(0.1)
-        return raw_rate(broker, n)
+        return raw_rate(broker, n), raw_rate(broker, n, payload)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def payload_arguments(structure) -> tuple[str, str | None]:
+    """The file the mofsim task reads and its format: the same-payload actor reads the same."""
+    path, file_format = structure.atoms_file()
+    return str(path), file_format
+
+
+def payload_cpu_ms(payload, n) -> float:
+    """CPU ms of the task's computation alone, in this process (warmed up first)."""
+    throughput_worker.compute_single_point(*payload)
+    started = time.process_time()
+    for _ in range(n):
+        throughput_worker.compute_single_point(*payload)
+    return (time.process_time() - started) / n * 1000
 
 
 def pending(broker, queue: str) -> int:
@@ -198,10 +222,14 @@ def pending(broker, queue: str) -> int:
     return broker.client.hlen(f"{broker.namespace}:{queue}.msgs")
 
 
-def raw_rate(broker, n) -> float:
+def raw_rate(broker, n, payload=None) -> float:
+    """Messages/s for ``n`` no-op messages, or with ``payload`` ``n`` same-payload ones."""
     t0 = time.perf_counter()
     for i in range(n):
-        throughput_worker.noop.send(i)
+        if payload is None:
+            throughput_worker.noop.send(i)
+        else:
+            throughput_worker.single_point.send(*payload)
     while pending(broker, throughput_worker.RAW_QUEUE):
         time.sleep(0.01)
     return n / (time.perf_counter() - t0)
@@ -285,11 +313,14 @@ def main():
     rates = submission_rates(user, structure, model, ARGS.batch)
     Task.objects.filter(owner=user, status="QUEUED").delete()  # not for the worker to run
     broker.flush_all()
-    stock = stock_raw_rate(broker, ARGS.raw)
+    payload = payload_arguments(structure)
+    stock, stock_payload = stock_raw_rates(broker, ARGS.raw, payload)
+    payload_ms = payload_cpu_ms(payload, ARGS.raw)
     proc = start_worker()
     try:
         wait_for_worker(broker, user, structure, model, proc)
         raw, raw_cpu = cpu_per_item_ms(proc, lambda: raw_rate(broker, ARGS.raw))
+        _, payload_cpu = cpu_per_item_ms(proc, lambda: raw_rate(broker, ARGS.raw, payload))
         (mofsim, how, medians), mofsim_cpu = cpu_per_item_ms(proc, lambda: mofsim_rate(user, structure, model,
                                                                                        ARGS.tasks))  # fmt: skip
     finally:
@@ -312,9 +343,17 @@ def main():
     print(f"{'mofsim near-no-op end to end, tasks/s':<50}{mofsim:>12.1f}  >= 50  ({ARGS.tasks} tasks; {how})")
     print(f"{'ratio mofsim / raw (stock Dramatiq)':<50}{mofsim / stock:>12.3f}  >= 0.6")
     print(f"{'ratio mofsim / raw (mofsim worker)':<50}{mofsim / raw:>12.3f}")
-    if raw_cpu is not None and mofsim_cpu is not None:
-        print(f"{'worker CPU ms per raw no-op (mofsim worker)':<50}{raw_cpu / ARGS.raw:>12.2f}")
-        print(f"{'worker CPU ms per mofsim task':<50}{mofsim_cpu / ARGS.tasks:>12.2f}")
+    print(f"{'same-payload raw actor (stock worker), tasks/s':<50}{stock_payload:>12.1f}  (EMT single point alone)")
+    print(f"{'ratio mofsim / same-payload raw actor (stock)':<50}{mofsim / stock_payload:>12.3f}")
+    print(f"{'payload CPU ms (EMT single point, this process)':<50}{payload_ms:>12.2f}")
+    if raw_cpu is not None and mofsim_cpu is not None and payload_cpu is not None:
+        per_raw, per_payload, per_task = raw_cpu / ARGS.raw, payload_cpu / ARGS.raw, mofsim_cpu / ARGS.tasks
+        print(f"{'worker CPU ms per raw no-op (mofsim worker)':<50}{per_raw:>12.2f}")
+        print(f"{'worker CPU ms per same-payload message':<50}{per_payload:>12.2f}")
+        print(f"{'worker CPU ms per mofsim task':<50}{per_task:>12.2f}")
+        print(f"{'  of which the platform (task - same payload)':<50}{per_task - per_payload:>12.2f}")
+        bound = (1000 / stock) / per_payload  # stock ms a message / CPU ms of a same-payload message
+        print(f"{'no-op ratio at zero platform cost (upper bound)':<50}{bound:>12.3f}")
     print(f"{'median ms: claim → RUNNING':<50}{medians['claim_to_running']:>12.1f}")
     print(f"{'median ms: RUNNING → COMPLETED':<50}{medians['running_to_final']:>12.1f}")
     print(f"{'median ms: COMPLETED → next claim':<50}{medians['final_to_next_claim']:>12.1f}")
