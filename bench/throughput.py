@@ -45,6 +45,9 @@ def parse_args():
     parser.add_argument("--tasks", type=int, default=200, help="mofsim tasks through the worker")
     parser.add_argument("--raw", type=int, default=500, help="raw Dramatiq no-op messages through the worker")
     parser.add_argument("--batch", type=int, default=500, help="tasks per batch-submit measurement")
+    parser.add_argument("--stock-prefetch", type=int, default=1, metavar="N",
+                        help="the stock worker's prefetch (default 1, as the mofsim worker runs; 0: Dramatiq's own "
+                             "default, twice the threads)")  # fmt: skip
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
     parser.add_argument("--redis-url", help="default: $REDIS_URL")
     return parser.parse_args()
@@ -176,6 +179,10 @@ def submission_rates(user, structure, model, n) -> dict:
 def start_worker(stock: bool = False) -> subprocess.Popen:
     """The mofsim worker (both queues), or with ``stock`` a plain Dramatiq one for the raw queue only."""
     env = {**os.environ, "dramatiq_queue_prefetch": "1", "PYTHONPATH": str(ROOT)}
+    if stock and ARGS.stock_prefetch != 1:
+        env.pop("dramatiq_queue_prefetch")
+        if ARGS.stock_prefetch > 0:
+            env["dramatiq_queue_prefetch"] = str(ARGS.stock_prefetch)
     queues = [throughput_worker.RAW_QUEUE] if stock else ["mofsim", throughput_worker.RAW_QUEUE]
     if stock:
         env["THROUGHPUT_STOCK_BROKER"] = "1"
@@ -338,6 +345,8 @@ def main():
     print(f"{'  the same through the actor (ranking incl.)':<50}{counts['actor']:>12}")
     print(f"{'batch submit, tasks/s':<50}{rates['batch']:>12.0f}  >= 500  ({rates['batch_how']})")
     print(f"{'create_benchmark_run, tasks/s':<50}{rates['benchmark']:>12.0f}  >= 500")
+    prefetch = {0: "Dramatiq's default", 1: "1"}.get(ARGS.stock_prefetch, str(ARGS.stock_prefetch))
+    print(f"{'stock worker prefetch':<50}{prefetch:>12}")
     print(f"{'raw Dramatiq no-op (stock Dramatiq worker), tasks/s':<50}{stock:>12.1f}  ({ARGS.raw} messages)")
     print(f"{'raw no-op through the mofsim worker, tasks/s':<50}{raw:>12.1f}  (its broker and consumer)")
     print(f"{'mofsim near-no-op end to end, tasks/s':<50}{mofsim:>12.1f}  >= 50  ({ARGS.tasks} tasks; {how})")
