@@ -5,12 +5,12 @@
 2. Submission rate: ``POST /api/v1/tasks/batch`` (Django's full request stack, no HTTP socket)
    and ``create_benchmark_run`` (what ``enqueue_benchmark`` does), tasks/s.
 3. Throughput through ONE real worker process (``python -m dramatiq``, 1 process, 1 thread,
-   prefetch 1, as the launcher runs one per GPU): a raw Dramatiq no-op actor, first through a
-   plain Dramatiq worker (Dramatiq's own Redis consumer) and then through the mofsim worker
-   (whose consumer fetches right after each ack: ``mofsim_site.broker``, so its raw rate is far
-   above plain Dramatiq's), then N mofsim near-no-op tasks submitted in batches, submit → all
-   COMPLETED; tasks/s side by side and the ratios (target ≥ 0.6 of plain Dramatiq, and ≥ 50
-   mofsim tasks/s).
+   prefetch 1, one queue, as the launcher runs one per GPU): a raw Dramatiq no-op actor, first
+   through a plain Dramatiq worker (Dramatiq's own Redis consumer) and then through a mofsim
+   worker on the raw queue (whose consumer fetches right after each ack: ``mofsim_site.broker``,
+   so its raw rate is far above plain Dramatiq's), then N mofsim near-no-op tasks submitted in
+   batches through a mofsim worker on the ``mofsim`` queue, submit → all COMPLETED; tasks/s side
+   by side and the ratios (target ≥ 0.6 of plain Dramatiq, and ≥ 50 mofsim tasks/s).
 4. The payload apart from the platform: a plain Dramatiq actor doing the task's computation alone
    (the same EMT single point on the same file, ``bench.throughput_worker.single_point``)
    through the plain worker (tasks/s, and the mofsim rate's ratio to it: the platform's share
@@ -176,33 +176,29 @@ def submission_rates(user, structure, model, n) -> dict:
     return {"batch": n / batch_s, "batch_how": how, "benchmark": n / bench_s}
 
 
-def start_worker(stock: bool = False) -> subprocess.Popen:
-    """The mofsim worker (both queues), or with ``stock`` a plain Dramatiq one for the raw queue only."""
+def start_worker(queue: str, stock: bool = False) -> subprocess.Popen:
+    """A worker for ``queue`` alone — the mofsim worker, or with ``stock`` a plain Dramatiq one.
+
+    One queue per worker, as the launcher runs a GPU's worker on ``mofsim`` alone: each queue
+    adds two consumer threads (the queue and its delay queue) polling Redis and taking the GIL."""
     env = {**os.environ, "dramatiq_queue_prefetch": "1", "PYTHONPATH": str(ROOT)}
     if stock and ARGS.stock_prefetch != 1:
         env.pop("dramatiq_queue_prefetch")
         if ARGS.stock_prefetch > 0:
             env["dramatiq_queue_prefetch"] = str(ARGS.stock_prefetch)
-    queues = [throughput_worker.RAW_QUEUE] if stock else ["mofsim", throughput_worker.RAW_QUEUE]
     if stock:
         env["THROUGHPUT_STOCK_BROKER"] = "1"
     cmd = [sys.executable, "-m", "dramatiq", "bench.throughput_worker", "--processes", "1", "--threads", "1",
-           "--queues", *queues]  # fmt: skip
+           "--queues", queue]  # fmt: skip
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def stock_raw_rates(broker, n, payload) -> tuple[float, float]:
     """Through a plain Dramatiq worker (Dramatiq's own Redis consumer), same Redis: the raw no-op's
     rate and the same-payload actor's (``payload``: its arguments)."""
-    proc = start_worker(stock=True)
+    proc = start_worker(throughput_worker.RAW_QUEUE, stock=True)
     try:
-        throughput_worker.noop.send(-1)
-        throughput_worker.single_point.send(*payload)  # the first one loads ASE and reads the file
-        deadline = time.monotonic() + 300
-        while pending(broker, throughput_worker.RAW_QUEUE):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the stock worker did not start (exit {proc.poll()})")
-            time.sleep(0.1)
+        wait_for_raw_worker(broker, proc, payload)
         return raw_rate(broker, n), raw_rate(broker, n, payload)
     finally:
         proc.terminate()
@@ -299,15 +295,34 @@ def cpu_per_item_ms(proc, run) -> tuple:
     return result, cpu
 
 
-def wait_for_worker(broker, user, structure, model, proc, timeout=300.0):
-    """One raw message and one mofsim task through the new worker (imports, first model load)."""
-    throughput_worker.noop.send(-1)
-    task = submit_one(user, structure, model)
+def wait_until(proc, done, timeout=300.0) -> None:
     deadline = time.monotonic() + timeout
-    while pending(broker, throughput_worker.RAW_QUEUE) or Task.objects.get(pk=task.pk).status != "COMPLETED":
+    while not done():
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"the worker did not start (exit {proc.poll()})")
         time.sleep(0.1)
+
+
+def wait_for_raw_worker(broker, proc, payload) -> None:
+    """One no-op and one same-payload message through a new raw-queue worker (imports, ASE, the file)."""
+    throughput_worker.noop.send(-1)
+    throughput_worker.single_point.send(*payload)
+    wait_until(proc, lambda: not pending(broker, throughput_worker.RAW_QUEUE))
+
+
+def wait_for_mofsim_worker(user, structure, model, proc) -> None:
+    """One mofsim task through a new mofsim worker (imports, first model load)."""
+    task = submit_one(user, structure, model)
+    wait_until(proc, lambda: Task.objects.get(pk=task.pk).status == "COMPLETED")
+
+
+def through(proc, measure):
+    """``measure()`` with the worker ``proc`` running; stopped afterwards."""
+    try:
+        return measure()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def main():
@@ -323,16 +338,23 @@ def main():
     payload = payload_arguments(structure)
     stock, stock_payload = stock_raw_rates(broker, ARGS.raw, payload)
     payload_ms = payload_cpu_ms(payload, ARGS.raw)
-    proc = start_worker()
     try:
-        wait_for_worker(broker, user, structure, model, proc)
-        raw, raw_cpu = cpu_per_item_ms(proc, lambda: raw_rate(broker, ARGS.raw))
-        _, payload_cpu = cpu_per_item_ms(proc, lambda: raw_rate(broker, ARGS.raw, payload))
-        (mofsim, how, medians), mofsim_cpu = cpu_per_item_ms(proc, lambda: mofsim_rate(user, structure, model,
-                                                                                       ARGS.tasks))  # fmt: skip
+        raw_worker = start_worker(throughput_worker.RAW_QUEUE)
+
+        def raw_phases():
+            wait_for_raw_worker(broker, raw_worker, payload)
+            no_op = cpu_per_item_ms(raw_worker, lambda: raw_rate(broker, ARGS.raw))
+            return no_op, cpu_per_item_ms(raw_worker, lambda: raw_rate(broker, ARGS.raw, payload))[1]
+
+        (raw, raw_cpu), payload_cpu = through(raw_worker, raw_phases)
+        worker = start_worker("mofsim")
+
+        def mofsim_phase():
+            wait_for_mofsim_worker(user, structure, model, worker)
+            return cpu_per_item_ms(worker, lambda: mofsim_rate(user, structure, model, ARGS.tasks))
+
+        (mofsim, how, medians), mofsim_cpu = through(worker, mofsim_phase)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
         broker.flush_all()
     db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     poll = f"idle poll <= {os.environ.get('dramatiq_worker_timeout', 1000)} ms"  # noqa: SIM112 - Dramatiq's name
