@@ -44,8 +44,34 @@ class _Consumer(dramatiq_redis._RedisConsumer):
 
 
 class RedisBroker(dramatiq_redis.RedisBroker):
-    """``dramatiq.brokers.redis.RedisBroker`` whose consumers fetch right after an ack."""
+    """``dramatiq.brokers.redis.RedisBroker`` whose consumers fetch right after an ack, and whose
+    ``undelayed_queues`` have no delay queue.
+
+    Dramatiq gives every queue a delay queue, and a worker a consumer thread for each, polling
+    Redis every idle poll (50 times a second at 20 ms) whether or not anything is ever delayed.
+    In a GPU worker that thread only takes the GIL from the task: with one such idle queue
+    fewer, a near-no-op task cost the worker ~1-4 ms less CPU (issue 12, bench/throughput.py,
+    docs/performance.md). Nothing sends the GPU queue delayed messages (its actor has no
+    retries; lost work is re-queued by the lease reaper), and a delayed send to such a queue is
+    refused here rather than left where no consumer would ever look."""
+
+    def __init__(self, *args, undelayed_queues=(), **kwargs):
+        self.undelayed_queues = frozenset(undelayed_queues)
+        super().__init__(*args, **kwargs)
 
     @property
     def consumer_class(self):
         return _Consumer
+
+    def declare_queue(self, queue_name: str) -> None:
+        if queue_name not in self.undelayed_queues:
+            super().declare_queue(queue_name)
+        elif queue_name not in self.queues:  # as Dramatiq's, without the delay queue
+            self.emit_before("declare_queue", queue_name)
+            self.queues.add(queue_name)
+            self.emit_after("declare_queue", queue_name)
+
+    def enqueue(self, message, *, delay=None):
+        if delay is not None and message.queue_name in self.undelayed_queues:
+            raise ValueError(f"queue {message.queue_name!r} takes no delayed messages (it has no delay queue)")
+        return super().enqueue(message, delay=delay)

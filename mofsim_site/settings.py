@@ -137,7 +137,9 @@ if BROKER_URL.startswith("amqp"):
 else:
     _broker = {
         "BROKER": "mofsim_site.broker.RedisBroker",  # fetches the next message right after an ack
-        "OPTIONS": {"url": BROKER_URL, "namespace": f"{REDIS_NAMESPACE}-dramatiq"},
+        # The GPU queue (tasks_app.tasks.QUEUE) never gets delayed messages: no delay queue, so a
+        # GPU worker has no consumer thread polling one (mofsim_site.broker).
+        "OPTIONS": {"url": BROKER_URL, "namespace": f"{REDIS_NAMESPACE}-dramatiq", "undelayed_queues": ("mofsim",)},
     }
 # No django_dramatiq AdminMiddleware: it upserted a row per message (3 writes per task, 36 ms of a
 # 55 ms wake-up send) into a table nothing reads — the Task rows are the record of the work.

@@ -66,3 +66,34 @@ def test_an_idle_consumer_still_polls(broker):
     assert message is not None and list(message.args) == [0]
     consumer.ack(message)
     consumer.close()
+
+
+def test_an_undelayed_queue_has_no_delay_queue_and_refuses_a_delayed_message():
+    configured = dramatiq.get_broker()
+    ours = RedisBroker(client=configured.client, namespace=f"{configured.namespace}-undelayed-test", middleware=[],
+                       undelayed_queues=[QUEUE])  # fmt: skip
+    try:
+        ours.declare_queue(QUEUE)
+        ours.declare_queue("with-delays")
+        assert ours.get_declared_queues() == {QUEUE, "with-delays"}
+        assert ours.get_declared_delay_queues() == {"with-delays.DQ"}  # no consumer thread will poll QUEUE.DQ
+        message = dramatiq.Message(queue_name=QUEUE, actor_name="noop", args=(), kwargs={}, options={})
+        with pytest.raises(ValueError, match="takes no delayed messages"):
+            ours.enqueue(message, delay=1000)
+        ours.enqueue(message)  # undelayed: as before
+        assert ours.client.hlen(f"{ours.namespace}:{QUEUE}.msgs") == 1
+    finally:
+        ours.flush_all()
+
+
+def test_the_gpu_queue_is_undelayed_and_the_service_queue_keeps_its_delays():
+    """What settings give every worker: the GPU worker has no delay-queue consumer; the service
+    queue's callbacks are retried with delayed messages (tasks_app.callbacks)."""
+    from tasks_app.callbacks import deliver_callback
+    from tasks_app.tasks import QUEUE as GPU_QUEUE
+    from tasks_app.tasks import run_next_task
+
+    broker = dramatiq.get_broker()
+    assert run_next_task.queue_name == GPU_QUEUE and GPU_QUEUE in broker.undelayed_queues
+    assert f"{GPU_QUEUE}.DQ" not in broker.get_declared_delay_queues()
+    assert f"{deliver_callback.queue_name}.DQ" in broker.get_declared_delay_queues()
