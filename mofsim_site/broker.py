@@ -49,11 +49,11 @@ class RedisBroker(dramatiq_redis.RedisBroker):
 
     Dramatiq gives every queue a delay queue, and a worker a consumer thread for each, polling
     Redis every idle poll (50 times a second at 20 ms) whether or not anything is ever delayed.
-    In a GPU worker that thread only takes the GIL from the task: with one such idle queue
-    fewer, a near-no-op task cost the worker ~1-4 ms less CPU (issue 12, bench/throughput.py,
-    docs/performance.md). Nothing sends the GPU queue delayed messages (its actor has no
-    retries; lost work is re-queued by the lease reaper), and a delayed send to such a queue is
-    refused here rather than left where no consumer would ever look."""
+    In a GPU worker that thread only takes the GIL from the task: without it a near-no-op task
+    cost the worker 1.4-2.0 ms less CPU (issue 12, bench/throughput.py, docs/performance.md).
+    Nothing sends the GPU queue delayed messages (its actor has no retries; lost wake-ups are
+    re-sent by housekeeping), and a delayed send to such a queue is refused here rather than
+    left where no consumer would ever look."""
 
     def __init__(self, *args, undelayed_queues=(), **kwargs):
         self.undelayed_queues = frozenset(undelayed_queues)
