@@ -84,6 +84,7 @@ from tasks_app import services  # noqa: E402
 from tasks_app.inline import run_task_inline  # noqa: E402
 from tasks_app.models import Task  # noqa: E402
 from tasks_app.params import validate_params  # noqa: E402
+from tasks_app.tasks import QUEUE as GPU_QUEUE  # noqa: E402 - the queue a GPU worker consumes
 
 
 def setup():
@@ -347,7 +348,7 @@ def main():
             return no_op, cpu_per_item_ms(raw_worker, lambda: raw_rate(broker, ARGS.raw, payload))[1]
 
         (raw, raw_cpu), payload_cpu = through(raw_worker, raw_phases)
-        worker = start_worker("mofsim")
+        worker = start_worker(GPU_QUEUE)
 
         def mofsim_phase():
             wait_for_mofsim_worker(user, structure, model, worker)
@@ -358,7 +359,8 @@ def main():
         broker.flush_all()
     db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     poll = f"idle poll <= {os.environ.get('dramatiq_worker_timeout', 1000)} ms"  # noqa: SIM112 - Dramatiq's name
-    print(f"database {db}, broker {settings.BROKER_URL.split(':', 1)[0]}; one worker (1 process, 1 thread, {poll})")
+    broker_name = settings.BROKER_URL.split(":", 1)[0]
+    print(f"database {db}, broker {broker_name}; one worker per queue (1 process, 1 thread, {poll})")
     print(f"{'what':<50}{'value':>12}  target")
     print(f"{'SQL statements per submit (enqueue_task)':<50}{counts['submit']:>12}  <= 5")
     batch_task = f"{counts['batch_task']:.2f}" if counts["batch_task"] is not None else "n/a"
